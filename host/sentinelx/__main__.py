@@ -1,0 +1,5 @@
+import sys
+
+from sentinelx.cli import main
+
+sys.exit(main())

@@ -1,0 +1,44 @@
+"""The `sentinelx` command. Each subcommand lives in sentinelx.commands.<name>.
+
+Command modules import their heavy dependencies inside run(), so `sentinelx host`
+(started by the browser on every connect) stays fast to launch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sentinelx import __version__
+
+COMMANDS = ("extract", "config_cmd")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sentinelx", description="Extract and enrich indicators of compromise."
+    )
+    parser.add_argument("--version", action="version", version=f"sentinelx {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("host", help="native-messaging host (started by the browser)")
+    for name in COMMANDS:
+        importlib.import_module(f"sentinelx.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["host"]:
+        # Browsers pass their own arguments (origin, --parent-window=, manifest path):
+        # hand them over untouched instead of letting argparse reject them.
+        from sentinelx.native.host import run
+
+        return run(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1

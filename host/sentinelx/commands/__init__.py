@@ -1,0 +1,1 @@
+"""One module per `sentinelx` subcommand; each has register(subparsers) and run(args)."""

@@ -1,0 +1,1 @@
+"""Native messaging: framing on binary stdio and the host's message loop."""

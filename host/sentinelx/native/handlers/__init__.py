@@ -1,0 +1,15 @@
+"""Request handlers, one module per concern; each module exposes register(dispatcher)."""
+
+from __future__ import annotations
+
+from sentinelx.native.handlers import config_handlers, core
+from sentinelx.native.server import Dispatcher, HostState
+
+MODULES = (core, config_handlers)
+
+
+def build_dispatcher(state: HostState) -> Dispatcher:
+    dispatcher = Dispatcher(state)
+    for module in MODULES:
+        module.register(dispatcher)
+    return dispatcher

@@ -1,0 +1,55 @@
+"""ping, extract and cancel."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sentinelx import __version__
+from sentinelx.native import framing
+from sentinelx.native.server import Dispatcher, HostState, Reply
+from sentinelx.pipeline.extract import extract_iocs
+from sentinelx.protocol import messages
+
+
+def text_too_large(state: HostState, text: str, reply: Reply) -> bool:
+    """Refuse text over the cap with a clear error rather than cutting it silently."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > state.max_text_bytes:
+        reply.error("text_too_large",
+                    f"text is {size} bytes; the limit is {state.max_text_bytes} bytes")
+        return True
+    return False
+
+
+def ping(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
+    reply.send("pong", version=__version__, limits={
+        "max_text_bytes": state.max_text_bytes,
+        "max_frame_bytes": state.max_frame_bytes,
+        "max_reply_bytes": framing.MAX_REPLY_BYTES,
+    })
+
+
+def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
+    text: str = request["text"]
+    if text_too_large(state, text, reply):
+        return
+    iocs = [ioc.to_wire() for ioc in extract_iocs(text)]
+    for message in messages.parts({"id": reply.request_id, "type": "extracted"}, "iocs", iocs):
+        reply.writer.send(message)
+
+
+def cancel(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
+    target: str = request["target"]
+    with state.jobs_lock:
+        job = state.jobs.get(target)
+    if job is not None:
+        job.cancel.set()
+    reply.send("cancelled", target=target, found=job is not None)
+
+
+def register(dispatcher: Dispatcher) -> None:
+    dispatcher.register("ping", ping)
+    # Extraction of a few MB takes long enough that it must not block ping/cancel.
+    dispatcher.register("extract", extract, background=True)
+    dispatcher.register("cancel", cancel)
