@@ -46,9 +46,9 @@ def run(argv: list[str]) -> int:
         extra = ""
     if not origin.is_allowed(caller, origin.allowed_ids(extra)):
         log.warning("refused caller %s (%s)", caller.extension_id, caller.browser)
+        who = caller.extension_id or "an unknown caller"
         writer.send(error_message(
-            None, "origin_forbidden",
-            f"this host serves only the SentinelX extension, not {caller.extension_id or 'an unknown caller'}",
+            None, "origin_forbidden", f"this host serves only the SentinelX extension, not {who}"
         ))
         return 1
     log.info("serving %s extension %s", caller.browser, caller.extension_id)

@@ -1,0 +1,185 @@
+"""The message loop in-process: every kind of bad input becomes a typed error and the loop goes on."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import threading
+from typing import Any
+
+import pytest
+
+from sentinelx.native import server
+from sentinelx.native.handlers import build_dispatcher
+from sentinelx.protocol import validate
+from tests.support.frames import decode_all, encode
+
+
+def run_loop(data: bytes, max_frame: int | None = None) -> tuple[int, list[dict[str, Any]]]:
+    out = io.BytesIO()
+    state = server.HostState(server.ReplyWriter(out))
+    if max_frame is not None:
+        state.max_frame_bytes = max_frame
+    dispatcher = build_dispatcher(state)
+    code = server.serve(io.BytesIO(data), dispatcher)
+    dispatcher.cancel_all(wait=5)
+    return code, decode_all(out.getvalue())
+
+
+def by_id(replies: list[dict[str, Any]], rid: str | None) -> list[dict[str, Any]]:
+    return [r for r in replies if r["id"] == rid]
+
+
+def test_ping_gets_pong_with_version_and_limits() -> None:
+    code, replies = run_loop(encode({"id": "1", "type": "ping"}))
+    assert code == 0
+    (pong,) = replies
+    assert pong["type"] == "pong" and pong["id"] == "1"
+    assert pong["version"] and pong["limits"]["max_reply_bytes"] == 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (b"\xff\xfe{}", "bad_utf8"),
+        (b"{not json", "bad_json"),
+        (b"[1,2]", "not_object"),
+        (b'"ping"', "not_object"),
+    ],
+)
+def test_unusable_bodies_get_typed_errors_and_the_loop_continues(payload: bytes, code: str) -> None:
+    exit_code, replies = run_loop(encode(payload) + encode({"id": "after", "type": "ping"}))
+    assert exit_code == 0
+    assert replies[0] == {**replies[0], "id": None, "type": "error", "code": code}
+    assert replies[1]["type"] == "pong" and replies[1]["id"] == "after"
+
+
+def test_unknown_type_echoes_id() -> None:
+    _, replies = run_loop(encode({"id": "7", "type": "launch_missiles"}))
+    assert replies == [{**replies[0], "id": "7", "type": "error", "code": "unknown_type"}]
+
+
+def test_schema_violation_says_where() -> None:
+    _, replies = run_loop(encode({"id": "8", "type": "extract", "text": 42}))
+    (err,) = replies
+    assert err["code"] == "schema_violation" and err["id"] == "8"
+    assert err["path"] == "/text" and "/text" in err["message"]
+
+
+def test_missing_id_is_a_schema_violation_with_null_id() -> None:
+    _, replies = run_loop(encode({"type": "ping"}))
+    assert replies[0]["code"] == "schema_violation" and replies[0]["id"] is None
+
+
+def test_extra_fields_are_refused() -> None:
+    _, replies = run_loop(encode({"id": "9", "type": "ping", "surprise": True}))
+    assert replies[0]["code"] == "schema_violation"
+
+
+def test_zero_length_frame_then_recovery() -> None:
+    code, replies = run_loop(struct.pack("=I", 0) + encode({"id": "1", "type": "ping"}))
+    assert code == 0
+    assert [r.get("code", r["type"]) for r in replies] == ["frame_empty", "pong"]
+
+
+def test_oversized_frame_is_reported_and_next_frame_served() -> None:
+    big = encode({"id": "big", "type": "extract", "text": "a" * 5000})
+    code, replies = run_loop(big + encode({"id": "1", "type": "ping"}), max_frame=1000)
+    assert code == 0
+    assert [r.get("code", r["type"]) for r in replies] == ["frame_too_large", "pong"]
+
+
+def test_truncated_body_ends_the_loop_cleanly_with_an_error() -> None:
+    code, replies = run_loop(encode({"id": "1", "type": "ping"}) + struct.pack("=I", 50) + b"{")
+    assert code == 1
+    assert [r.get("code", r["type"]) for r in replies] == ["pong", "frame_truncated"]
+
+
+def test_extract_text_over_cap_is_refused_not_cut() -> None:
+    out = io.BytesIO()
+    state = server.HostState(server.ReplyWriter(out), max_text_bytes=100)
+    dispatcher = build_dispatcher(state)
+    server.serve(io.BytesIO(encode({"id": "x", "type": "extract", "text": "é" * 60})), dispatcher)
+    dispatcher.cancel_all(wait=5)
+    (err,) = decode_all(out.getvalue())
+    assert err["code"] == "text_too_large" and "120 bytes" in err["message"]
+
+
+def test_large_extract_result_is_split_under_one_mib() -> None:
+    # 40k distinct IPs make an ioc list far over 1 MiB once serialised.
+    text = " ".join(f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}" for i in range(40000))
+    out = io.BytesIO()
+    state = server.HostState(server.ReplyWriter(out))
+    dispatcher = build_dispatcher(state)
+    server.serve(io.BytesIO(encode({"id": "big", "type": "extract", "text": text})), dispatcher)
+    dispatcher.cancel_all(wait=60)
+    data = out.getvalue()
+    sizes = []
+    while data:
+        (n,) = struct.unpack("=I", data[:4])
+        sizes.append(n)
+        data = data[4 + n :]
+    replies = decode_all(out.getvalue())
+    assert len(replies) > 1 and all(n <= 1024 * 1024 for n in sizes)
+    assert [r["part"] for r in replies] == list(range(1, len(replies) + 1))
+    assert {r["parts"] for r in replies} == {len(replies)}
+    assert sum(len(r["iocs"]) for r in replies) == 40000
+
+
+def test_invalid_reply_is_replaced_by_internal_error() -> None:
+    out = io.BytesIO()
+    writer = server.ReplyWriter(out)
+    writer.send({"id": "1", "type": "pong"})  # missing version
+    (msg,) = decode_all(out.getvalue())
+    assert msg["type"] == "error" and msg["code"] == "internal_error"
+
+
+def test_reply_too_large_is_replaced_not_sent() -> None:
+    out = io.BytesIO()
+    writer = server.ReplyWriter(out)
+    writer.send({"id": "1", "type": "extracted", "part": 1, "parts": 1, "iocs": [
+        {"type": "domain", "value": "a.com", "raw": "x" * 2_000_000, "offset": 0, "private": False}
+    ]})
+    (msg,) = decode_all(out.getvalue())
+    assert msg["code"] == "reply_too_large"
+
+
+def test_handler_crash_becomes_internal_error_and_loop_survives() -> None:
+    out = io.BytesIO()
+    state = server.HostState(server.ReplyWriter(out))
+    dispatcher = build_dispatcher(state)
+
+    def boom(*_: Any) -> None:
+        raise RuntimeError("boom")
+
+    dispatcher.register("config.get", boom)
+    server.serve(io.BytesIO(encode({"id": "a", "type": "config.get"})
+                            + encode({"id": "b", "type": "ping"})), dispatcher)
+    replies = decode_all(out.getvalue())
+    assert replies[0]["code"] == "internal_error" and replies[1]["type"] == "pong"
+
+
+def test_cancel_reaches_a_running_background_job() -> None:
+    out = io.BytesIO()
+    state = server.HostState(server.ReplyWriter(out))
+    dispatcher = build_dispatcher(state)
+    started, stopped = threading.Event(), threading.Event()
+
+    def slow(_s: Any, _r: Any, reply: server.Reply, cancel: threading.Event) -> None:
+        started.set()
+        if cancel.wait(10):
+            stopped.set()
+
+    dispatcher.register("config.clear_key", slow, background=True)
+    dispatcher.handle_body(json.dumps({"id": "job", "type": "config.clear_key"}).encode())
+    assert started.wait(5)
+    dispatcher.handle_body(json.dumps({"id": "c", "type": "cancel", "target": "job"}).encode())
+    assert stopped.wait(5)
+    replies = decode_all(out.getvalue())
+    assert {"id": "c", "type": "cancelled", "target": "job", "found": True} in replies
+
+
+def test_every_schema_file_is_a_registered_type() -> None:
+    assert {"ping", "extract", "cancel"} <= validate.message_types("request")
+    assert {"pong", "extracted", "error"} <= validate.message_types("reply")
