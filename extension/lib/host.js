@@ -1,0 +1,259 @@
+// The one native-messaging port to com.sentinelx.host, with request/reply correlation by id.
+//
+// - call(): one request, one reply (ping, config.*, cancel); `extract` replies may come in
+//   several parts (part 1..parts) which are concatenated in part order.
+// - stream(): an `enrich` request whose replies (result*, progress*, then summary) are passed to
+//   a callback as they arrive; `done` settles on the summary or on an error reply.
+// - The port is opened on demand and re-opened after a disconnect. A disconnect rejects every
+//   pending request with a HostError whose `kind` tells the UI what to show.
+
+export const HOST_NAME = "com.sentinelx.host";
+
+export class HostError extends Error {
+  /** kind: host_missing | host_forbidden | host_crashed | timeout | reply */
+  constructor(kind, message, reply = null) {
+    super(message || kind);
+    this.name = "HostError";
+    this.kind = kind;
+    this.reply = reply; // the host's error reply, for kind "reply"
+  }
+}
+
+/**
+ * Map a disconnect to an error kind.
+ * Chrome: runtime.lastError.message, e.g. "Specified native messaging host not found.",
+ * "Access to the specified native messaging host is forbidden.", "Native host has exited.",
+ * "Failed to start native messaging host.", "Error when communicating with the native messaging host.".
+ * Firefox: port.error.message, e.g. "No such native application com.sentinelx.host".
+ */
+export function classifyDisconnect(message, { receivedAny, elapsedMs, quickFailMs, orphanCode }) {
+  const m = String(message ?? "");
+  if (/not found|no such native application|failed to start/i.test(m)) return "host_missing";
+  if (orphanCode === "origin_forbidden" || /forbidden/i.test(m)) return "host_forbidden";
+  // A port that closes right away without ever answering: the host cannot start.
+  if (!receivedAny && elapsedMs <= quickFailMs) return "host_missing";
+  return "host_crashed";
+}
+
+export class HostClient {
+  /**
+   * @param {object} o
+   * @param {(name: string) => object} o.connectNative  runtime.connectNative
+   * @param {() => (string|undefined)} [o.lastError]    reads runtime.lastError?.message
+   */
+  constructor({
+    connectNative,
+    lastError = () => undefined,
+    now = () => Date.now(),
+    idPrefix = Math.random().toString(36).slice(2, 10),
+    quickFailMs = 2000,
+    callTimeoutMs = 30000,
+    extractTimeoutMs = 180000,
+    timers = globalThis,
+    onStatus = () => {},
+  }) {
+    Object.assign(this, { connectNative, lastError, now, idPrefix, quickFailMs, callTimeoutMs,
+      extractTimeoutMs, timers, onStatus });
+    this.port = null;
+    this.pending = new Map(); // id -> {onMessage(msg), fail(err)}
+    this.seq = 0;
+    this.connectedAt = 0;
+    this.receivedAny = false;
+    this.orphanCode = null;
+    this.limits = null; // from pong
+    this.version = null;
+    this.lastDisconnect = null; // {kind, message, at}
+  }
+
+  get connected() {
+    return this.port !== null;
+  }
+
+  nextId() {
+    this.seq += 1;
+    return `${this.idPrefix}.${this.seq}`;
+  }
+
+  ensurePort() {
+    if (this.port) return this.port;
+    const port = this.connectNative(HOST_NAME);
+    this.port = port;
+    this.connectedAt = this.now();
+    this.receivedAny = false;
+    this.orphanCode = null;
+    this.limits = null;
+    port.onMessage.addListener((msg) => this.handleMessage(port, msg));
+    port.onDisconnect.addListener((p) => this.handleDisconnect(port, p));
+    this.onStatus({ connected: true });
+    return port;
+  }
+
+  /** Close the port (e.g. on shutdown); pending requests fail as crashed. */
+  disconnect() {
+    const port = this.port;
+    if (!port) return;
+    this.port = null;
+    try {
+      port.disconnect();
+    } catch {
+      /* already gone */
+    }
+    this.failAll(new HostError("host_crashed", "disconnected"));
+  }
+
+  post(msg) {
+    const port = this.ensurePort();
+    try {
+      port.postMessage(msg);
+    } catch (e) {
+      // Posting on a port that has just died throws; treat it as a disconnect.
+      this.handleDisconnect(port, { error: { message: String(e?.message ?? e) } });
+      throw this.lastDisconnect?.error ?? new HostError("host_crashed", String(e));
+    }
+  }
+
+  handleMessage(port, msg) {
+    if (port !== this.port) return;
+    this.receivedAny = true;
+    if (!msg || typeof msg !== "object") return;
+    const entry = typeof msg.id === "string" ? this.pending.get(msg.id) : undefined;
+    if (entry) {
+      entry.onMessage(msg);
+      return;
+    }
+    if (msg.type === "error" && msg.id == null) {
+      // Not tied to a request (framing errors, origin check); remember for the disconnect.
+      this.orphanCode = msg.code;
+    }
+  }
+
+  handleDisconnect(port, p) {
+    if (port !== this.port) return;
+    this.port = null;
+    const message = p?.error?.message ?? this.lastError() ?? "";
+    const kind = classifyDisconnect(message, {
+      receivedAny: this.receivedAny,
+      elapsedMs: this.now() - this.connectedAt,
+      quickFailMs: this.quickFailMs,
+      orphanCode: this.orphanCode,
+    });
+    const error = new HostError(kind, message || "the native host disconnected");
+    this.lastDisconnect = { kind, message, at: this.now(), error };
+    this.failAll(error);
+    this.onStatus({ connected: false, kind, message });
+  }
+
+  failAll(error) {
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    for (const e of entries) e.fail(error);
+  }
+
+  register(id, entry, timeoutMs) {
+    let timer = null;
+    const clear = () => {
+      if (timer !== null) this.timers.clearTimeout(timer);
+      this.pending.delete(id);
+    };
+    if (timeoutMs > 0) {
+      timer = this.timers.setTimeout(() => {
+        if (!this.pending.has(id)) return;
+        clear();
+        entry.fail(new HostError("timeout", `no reply to ${id} within ${timeoutMs} ms`));
+      }, timeoutMs);
+    }
+    this.pending.set(id, {
+      onMessage: entry.onMessage,
+      fail: (err) => {
+        clear();
+        entry.fail(err);
+      },
+    });
+    return clear;
+  }
+
+  /**
+   * Send one request and resolve with its reply. An error reply rejects with HostError("reply").
+   * For `extract`, resolves with {type:"extracted", iocs:[...all parts...], parts}.
+   */
+  call(type, fields = {}, { timeoutMs } = {}) {
+    const id = this.nextId();
+    const limit = timeoutMs ?? (type === "extract" ? this.extractTimeoutMs : this.callTimeoutMs);
+    return new Promise((resolve, reject) => {
+      const parts = new Map();
+      const clear = this.register(id, {
+        fail: reject,
+        onMessage: (msg) => {
+          if (msg.type === "error") {
+            clear();
+            reject(new HostError("reply", msg.message, msg));
+            return;
+          }
+          if (msg.type === "extracted" && Number.isInteger(msg.parts) && msg.parts > 1) {
+            parts.set(msg.part, msg.iocs ?? []);
+            if (parts.size < msg.parts) return;
+            const iocs = [];
+            for (let i = 1; i <= msg.parts; i += 1) iocs.push(...(parts.get(i) ?? []));
+            clear();
+            resolve({ ...msg, iocs, part: msg.parts });
+            return;
+          }
+          clear();
+          if (msg.type === "pong") {
+            this.version = msg.version ?? null;
+            this.limits = msg.limits ?? null;
+          }
+          resolve(msg);
+        },
+      }, limit);
+      try {
+        this.post({ id, type, ...fields });
+      } catch (e) {
+        clear();
+        reject(e instanceof HostError ? e : new HostError("host_crashed", String(e)));
+      }
+    });
+  }
+
+  /**
+   * Send a streaming request (enrich). onEvent gets every reply with that id.
+   * @returns {{id: string, done: Promise<object>}} done resolves with the summary.
+   */
+  stream(type, fields, onEvent) {
+    const id = this.nextId();
+    let clear = () => {};
+    const done = new Promise((resolve, reject) => {
+      clear = this.register(id, {
+        fail: reject,
+        onMessage: (msg) => {
+          try {
+            onEvent(msg);
+          } finally {
+            if (msg.type === "summary") {
+              clear();
+              resolve(msg);
+            } else if (msg.type === "error") {
+              clear();
+              reject(new HostError("reply", msg.message, msg));
+            }
+          }
+        },
+      }, 0);
+    });
+    try {
+      this.post({ id, type, ...fields });
+    } catch {
+      // post() already failed the pending entry through handleDisconnect/failAll, or:
+      const entry = this.pending.get(id);
+      if (entry) entry.fail(new HostError("host_crashed", "could not send"));
+    }
+    return { id, done };
+  }
+
+  /** Limits from a pong on the current connection (pings once per connection). */
+  async getLimits() {
+    if (this.port && this.limits) return this.limits;
+    const pong = await this.call("ping", {}, { timeoutMs: 10000 });
+    return pong.limits ?? null;
+  }
+}
