@@ -49,6 +49,7 @@ export class Controller {
     this.seq = 0;
     this.bootId = Math.random().toString(36).slice(2, 8);
     this.flushTimer = null;
+    this.pushQueued = false;
     this.waiters = [];
     this.ready = Promise.resolve();
   }
@@ -86,6 +87,17 @@ export class Controller {
   changed() {
     if (this.state) this.state.updatedAt = this.now();
     this.settleWaiters();
+    // Open popups get every change at once (a microtask coalesces a burst of updates): the user
+    // is watching. Writing storage.session only backs up a service-worker restart, so it is
+    // debounced.
+    if (!this.pushQueued) {
+      this.pushQueued = true;
+      queueMicrotask(() => {
+        this.pushQueued = false;
+        for (const port of this.popups) this.postToPopup(port);
+        this.updateActionBadge();
+      });
+    }
     if (this.flushTimer !== null) return;
     if (this.persistDelayMs <= 0) {
       this.flushTimer = 0;
@@ -95,13 +107,11 @@ export class Controller {
     }
   }
 
-  /** Write the state to storage.session and push it to every open popup. */
+  /** Write the state to storage.session. */
   async flush() {
     if (this.flushTimer) this.timers.clearTimeout(this.flushTimer);
     this.flushTimer = null;
     const state = this.state;
-    for (const port of this.popups) this.postToPopup(port);
-    this.updateActionBadge();
     if (!state) return;
     try {
       await this.api.storage.session.set({ [SESSION_KEY]: state });

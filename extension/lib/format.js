@@ -14,6 +14,8 @@ export function formatBytes(n) {
 /** "12/94" from an enrichment, or null when the engine count is unknown. */
 export function detectionRatio(enrichment) {
   if (!enrichment || !Number.isInteger(enrichment.engines)) return null;
+  // "0/0" would read as "scanned, nothing found"; with no engine result there is no ratio.
+  if (enrichment.engines === 0) return null;
   const d = Number.isInteger(enrichment.detections) ? enrichment.detections : 0;
   return `${d}/${enrichment.engines}`;
 }

@@ -216,7 +216,9 @@ function details(doc, result, now) {
     if (ratio) bits.push(el(doc, "span", { class: "ratio", "data-ratio": ratio,
       title: "engines flagging it / engines with a result" }, ratio));
     const age = timeAgo(e.last_analysis_date, now);
-    bits.push(el(doc, "span", { class: "age" }, age ? `analysed ${age}` : "never analysed"));
+    const unseen = e.verdict === "no_data" && !age;
+    bits.push(el(doc, "span", { class: "age" },
+      age ? `analysed ${age}` : unseen ? "not known to VirusTotal" : "never analysed"));
     const d = e.details ?? {};
     if (d.threat_label) bits.push(el(doc, "span", { class: "threat" }, d.threat_label));
     if (d.meaningful_name) bits.push(el(doc, "span", {}, d.meaningful_name));

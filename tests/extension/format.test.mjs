@@ -17,7 +17,6 @@ test("age of the last analysis", () => {
 
 test("detection ratio", () => {
   assert.equal(detectionRatio({ detections: 12, engines: 94 }), "12/94");
-  assert.equal(detectionRatio({ detections: 0, engines: 0 }), "0/0");
   assert.equal(detectionRatio(undefined), null);
 });
 
@@ -58,4 +57,9 @@ test("sizes count UTF-8 bytes", () => {
   assert.equal(utf8Bytes("abc"), 3);
   assert.equal(formatBytes(12), "12 bytes");
   assert.equal(formatBytes(8 * 1024 * 1024), "8.0 MB");
+});
+
+test("no engine result gives no ratio rather than a misleading 0/0", () => {
+  assert.equal(detectionRatio({ engines: 0, detections: 0 }), null);
+  assert.equal(detectionRatio({ engines: 73, detections: 0 }), "0/73");
 });

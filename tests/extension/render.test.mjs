@@ -91,7 +91,9 @@ test("badges carry text labels; ratio, age, threat label and VT link are shown",
   assert.equal(a.getAttribute("target"), "_blank");
   assert.equal(a.getAttribute("rel"), "noopener noreferrer");
   assert.equal(root.querySelector('li[data-ioc-type="domain"] a'), null, "a javascript: link is never rendered");
-  assert.match(root.querySelector('li[data-ioc-type="sha256"]').textContent, /never analysed/);
+  const unseen = root.querySelector('li[data-ioc-type="sha256"]').textContent;
+  assert.match(unseen, /not known to VirusTotal/);
+  assert.doesNotMatch(unseen, /0\/0/);
   // grouped by type with headings
   const groups = [...root.querySelectorAll("section.group")].map((g) => g.getAttribute("data-group"));
   assert.deepEqual(groups, ["url", "domain", "ipv4", "sha256", "cve"]);

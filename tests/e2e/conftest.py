@@ -1,0 +1,184 @@
+"""Real Chromium (Debian's package, headless) with the real extension and the real host.
+
+The host is registered into a temporary profile by the project's own installer
+(`sentinelx install --manifest-dir`), and it talks to a fake VirusTotal on 127.0.0.1.
+Headless Chromium cannot open native context menus, so tests call the function the
+menu click calls (globalThis.sentinelx.enrichFromSelection) in the service worker.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sentinelx.extension_ids import CHROME_EXTENSION_ID
+from tests.support.fakevt import FakeVT
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTENSION = ROOT / "extension"
+PAGES = Path(__file__).resolve().parent / "pages"
+SHOTS = ROOT / "docs" / "screenshots"
+EXT_URL = f"chrome-extension://{CHROME_EXTENSION_ID}"
+API_KEY = "e2e0000000000000000000000000000000000000000000000000000000c0ffee"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", f"--disable-extensions-except={EXTENSION}",
+    f"--load-extension={EXTENSION}",
+]
+
+pytestmark = pytest.mark.e2e
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("SENTINELX_SKIP_E2E") == "1":
+            pytest.skip("SENTINELX_SKIP_E2E=1 and no chromium")
+        pytest.fail("chromium is not installed: run ./tests/run.sh, which installs it")
+    return path
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def page_server() -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(PAGES))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture
+def fake_vt() -> Iterator[FakeVT]:
+    with FakeVT(api_key=API_KEY) as vt:
+        vt.seed("ipv4", "185.220.101.47", "malicious")
+        vt.seed("sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "clean")
+        # good-cdn.com and the URL are left unseeded: VT answers 404, shown as "no data".
+        yield vt
+
+
+@dataclass
+class Browser:
+    """One Chromium profile with the extension loaded and the host registered."""
+
+    ctx: Any
+    env: dict[str, str]
+    profile: Path
+    dirs: Path
+
+    @property
+    def worker(self) -> Any:
+        workers = [w for w in self.ctx.service_workers if w.url.startswith(EXT_URL)]
+        if workers:
+            return workers[0]
+        return self.ctx.wait_for_event("serviceworker", timeout=15_000)
+
+    def sw(self, script: str, arg: Any = None) -> Any:
+        """Evaluate in the extension's service worker (where the context menu handler lives)."""
+        return self.worker.evaluate(script, arg)
+
+    def open(self, url: str) -> Any:
+        page = self.ctx.new_page()
+        page.goto(url)
+        return page
+
+    def popup(self) -> Any:
+        page = self.ctx.new_page()
+        page.set_viewport_size({"width": 460, "height": 720})
+        page.goto(f"{EXT_URL}/popup.html")
+        return page
+
+    def storage_dump(self) -> str:
+        return json.dumps(self.sw("""async () => ({
+            local: await chrome.storage.local.get(null),
+            session: await chrome.storage.session.get(null),
+            sync: await chrome.storage.sync.get(null),
+        })"""))
+
+    def sentinelx(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "sentinelx", *args], input=stdin,
+                              capture_output=True, text=True, env=self.env, timeout=120, check=True)
+
+    def manifest(self) -> Path:
+        return self.profile / "NativeMessagingHosts" / "com.sentinelx.host.json"
+
+
+def select_element(page: Any, element_id: str) -> str:
+    """Select an element's text as a user would; returns what the selection reads as."""
+    return page.evaluate("""(id) => {
+        const range = document.createRange();
+        range.selectNodeContents(document.getElementById(id));
+        const sel = getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        return sel.toString();
+    }""", element_id)
+
+
+def click_enrich(browser: Browser, page: Any, selection: str, **opts: Any) -> Any:
+    """What a right-click on the selection and "Enrich with SentinelX" does, minus the menu.
+
+    Chrome hands the menu handler the tab with its url and title (the click grants activeTab);
+    without that grant the worker cannot read them, so the test supplies what Chrome would.
+    """
+    return browser.sw("""async ({url, title, selection, opts}) => {
+        const tabs = await chrome.tabs.query({});
+        const page = tabs.filter((t) => !(t.url ?? "").startsWith("chrome-extension:"))
+                         .sort((a, b) => b.id - a.id)[0];
+        const tab = {...page, url, title};
+        const info = {menuItemId: "sentinelx-enrich-selection", selectionText: selection,
+                      pageUrl: url, frameId: 0};
+        return await globalThis.sentinelx.enrichFromSelection(tab, info, {open: false, ...opts});
+    }""", {"url": page.url, "title": page.title(), "selection": selection, "opts": opts})
+
+
+@pytest.fixture
+def browser(tmp_path: Path, fake_vt: FakeVT) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    chromium = _chromium()
+    dirs = tmp_path / "sx"
+    env = {k: v for k, v in os.environ.items() if k != "VT_API_KEY"}
+    env.update(
+        SENTINELX_CONFIG_DIR=str(dirs / "config"), SENTINELX_CACHE_DIR=str(dirs / "cache"),
+        SENTINELX_LOG_DIR=str(dirs / "log"), SENTINELX_DATA_DIR=str(dirs / "data"),
+    )
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    b = Browser(ctx=None, env=env, profile=profile, dirs=dirs)
+    # Register the host with the project's own installer, into this profile only.
+    b.sentinelx("install", "--browser", "chromium",
+                "--manifest-dir", str(profile / "NativeMessagingHosts"),
+                "--launcher-python", sys.executable, "--no-shim")
+    b.sentinelx("config", "set", "vt.base_url", fake_vt.base_url)
+    with sync_playwright() as p:
+        b.ctx = p.chromium.launch_persistent_context(
+            str(profile), executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
+            ignore_default_args=["--disable-extensions"], env=env,
+        )
+        try:
+            yield b
+        finally:
+            b.ctx.close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
