@@ -33,9 +33,11 @@ EXTENSION = ROOT / "extension"
 TARGET_WARM_P50_MS = 50.0
 TARGET_COLD_MS = 300.0
 
-WORDS = ("the actor used a loader that beacons over https and stages a second payload from "
-         "cloud storage while operators move laterally with stolen credentials and remote "
-         "management tools before exfiltration").split()
+WORDS = (
+    "the", "actor", "used", "a", "loader", "that", "beacons", "over", "https", "and", "stages",
+    "a", "second", "payload", "from", "cloud", "storage", "while", "operators", "move",
+    "laterally", "with", "stolen", "credentials", "and", "remote", "management", "tools",
+)
 
 
 def selection(run: int, kb: int, rng: random.Random) -> tuple[str, str]:

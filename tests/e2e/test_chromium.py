@@ -7,7 +7,12 @@ import json
 import pytest
 
 from tests.e2e.conftest import (
-    API_KEY, EXT_URL, Browser, click_enrich, screenshot, select_element,
+    API_KEY,
+    EXT_URL,
+    Browser,
+    click_enrich,
+    screenshot,
+    select_element,
 )
 from tests.support.fakevt import STATS, FakeVT
 
