@@ -1,0 +1,1 @@
+"""Install, uninstall and check the native-messaging host (`sentinelx install|uninstall|doctor`)."""

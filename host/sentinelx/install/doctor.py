@@ -1,0 +1,333 @@
+"""`sentinelx doctor`: is each browser really able to reach the host? One row per check.
+
+The ping is the check that matters: it starts the launcher the way the browser would (same
+argv, the host's folder as working dir, a minimal PATH), sends a real frame and reads one back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sentinelx.extension_ids import (
+    CHROME_EXTENSION_ID,
+    GECKO_EXTENSION_ID,
+    NATIVE_HOST_NAME,
+    chrome_origin,
+)
+from sentinelx.install import browsers, manifests
+from sentinelx.install.browsers import CHROME, Browser, Machine
+from sentinelx.install.plan import Dirs, target_for
+from sentinelx.install.winreg_store import RegistryStore
+from sentinelx.native.framing import HEADER
+
+OK, FAIL, WARN = "ok", "FAIL", "warn"
+MIN_PYTHON = (3, 11)
+PING_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    status: str  # OK | FAIL | WARN
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    browsers: tuple[str, ...] = ()
+    system: bool = False
+    manifest_dir: Path | None = None
+    chrome_id: str = CHROME_EXTENSION_ID
+    gecko_id: str = GECKO_EXTENSION_ID
+    online: bool = False
+    timeout: float = PING_TIMEOUT
+
+
+# --- the ping ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PingResult:
+    ok: bool
+    detail: str
+    reply: dict[str, Any] | None = None
+
+
+def caller_argv(browser: Browser, manifest: Path, chrome_id: str, gecko_id: str) -> list[str]:
+    """What the browser passes: the origin (Chrome family) or manifest path + add-on id (Firefox)."""
+    if browser.family == CHROME:
+        return [chrome_origin(chrome_id)]
+    return [str(manifest), gecko_id]
+
+
+def ping(program: Path, argv: list[str], timeout: float = PING_TIMEOUT) -> PingResult:
+    body = json.dumps({"id": "doctor", "type": "ping"}).encode()
+    env = dict(os.environ, PATH=os.defpath)  # browsers start hosts with a minimal PATH
+    try:
+        # stdin closes after the frame: the host answers, sees EOF and exits.
+        proc = subprocess.run(
+            [str(program), *argv], input=HEADER.pack(len(body)) + body, capture_output=True,
+            timeout=timeout, cwd=program.parent, env=env,
+        )
+    except subprocess.TimeoutExpired:
+        return PingResult(False, f"no reply within {timeout:g} s")
+    except OSError as e:
+        return PingResult(False, f"cannot start it: {e.strerror or e}")
+    out = proc.stdout
+    if len(out) < HEADER.size:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        tail = f": {err[-1][:200]}" if err else ""
+        return PingResult(False, f"exited {proc.returncode} without a reply{tail}")
+    (length,) = HEADER.unpack(out[: HEADER.size])
+    raw = out[HEADER.size : HEADER.size + length]
+    try:
+        reply = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return PingResult(False, f"replied with a broken frame ({length} bytes declared)")
+    if not isinstance(reply, dict):
+        return PingResult(False, "replied with a frame that is not a JSON object")
+    if reply.get("type") == "pong":
+        return PingResult(True, f"pong, version {reply.get('version')}", reply)
+    if reply.get("type") == "error":
+        return PingResult(False, f"host error {reply.get('code')}: {reply.get('message')}", reply)
+    return PingResult(False, f"unexpected reply {str(reply)[:120]}", reply)
+
+
+# --- per-browser checks --------------------------------------------------------------------------
+
+
+def _reinstall(browser: Browser, opts: Options) -> str:
+    extra = f" --manifest-dir {opts.manifest_dir}" if opts.manifest_dir else ""
+    extra += " --system" if opts.system else ""
+    return f"re-run the installer: sentinelx install --browser {browser.name}{extra}"
+
+
+def check_manifest(browser: Browser, manifest: Path, opts: Options) -> Iterator[Check]:
+    """manifest -> launcher -> ids -> ping; stops at the first failure (the rest depend on it)."""
+    n = browser.name
+    fix = _reinstall(browser, opts)
+    if not manifest.is_file():
+        yield Check(f"{n} manifest", FAIL, f"missing: {manifest}", fix)
+        return
+    try:
+        data = manifests.load(manifest)
+    except (OSError, manifests.ManifestError) as e:
+        yield Check(f"{n} manifest", FAIL, f"{manifest}: {e}", fix)
+        return
+    if data.get("name") != NATIVE_HOST_NAME or data.get("type") != "stdio":
+        yield Check(f"{n} manifest", FAIL,
+                    f"{manifest}: name {data.get('name')!r}, type {data.get('type')!r} "
+                    f"(want {NATIVE_HOST_NAME!r}, 'stdio')", fix)
+        return
+    yield Check(f"{n} manifest", OK, str(manifest))
+
+    path = Path(str(data.get("path", "")))
+    if not path.is_absolute():
+        yield Check(f"{n} launcher", FAIL, f"path {str(path)!r} is not absolute", fix)
+        return
+    if not path.is_file():
+        yield Check(f"{n} launcher", FAIL, f"{path} does not exist", fix)
+        return
+    if os.name != "nt" and not os.access(path, os.X_OK):
+        yield Check(f"{n} launcher", FAIL, f"{path} is not executable", f"chmod 755 {path}")
+        return
+    yield Check(f"{n} launcher", OK, str(path))
+
+    if browser.family == CHROME:
+        want, field = chrome_origin(opts.chrome_id), "allowed_origins"
+    else:
+        want, field = opts.gecko_id, "allowed_extensions"
+    have = data.get(field)
+    if not isinstance(have, list) or want not in have:
+        yield Check(f"{n} extension id", FAIL, f"{field} is {have!r}, want {want!r}", fix)
+        return
+    yield Check(f"{n} extension id", OK, want)
+
+    result = ping(path, caller_argv(browser, manifest, opts.chrome_id, opts.gecko_id),
+                  opts.timeout)
+    if result.ok:
+        yield Check(f"{n} ping", OK, result.detail)
+    else:
+        code = (result.reply or {}).get("code")
+        ping_fix = (
+            "the host refuses this extension id: sentinelx config set host.allowed_extensions "
+            f"{opts.chrome_id},{opts.gecko_id}" if code == "origin_forbidden"
+            else f"run the launcher by hand to see why: {path} ; or {fix}"
+        )
+        yield Check(f"{n} ping", FAIL, result.detail, ping_fix)
+
+
+def _registry_manifest(browser: Browser, opts: Options, registry: RegistryStore) -> Path | None:
+    value = registry.get_default(browsers.registry_key(browser))
+    return Path(value) if value else None
+
+
+def browser_checks(
+    machine: Machine, dirs: Dirs, opts: Options, registry: RegistryStore | None = None
+) -> list[Check]:
+    if opts.manifest_dir is not None:
+        b = browsers.get(opts.browsers[0] if opts.browsers else "chromium")
+        t = target_for(b, machine, dirs, manifest_dir=opts.manifest_dir)
+        return list(check_manifest(b, t.manifest, opts))
+
+    named = bool(opts.browsers)
+    wanted = [browsers.get(n) for n in opts.browsers] if named else list(browsers.BROWSERS)
+    checks: list[Check] = []
+    any_ok = False
+    for b in wanted:
+        det = browsers.detect(b, machine)
+        if machine.os == "windows":
+            registry = registry or RegistryStore.native(opts.system)
+            manifest = _registry_manifest(b, opts, registry)
+            if manifest is None:
+                if det.found or named:
+                    key = registry.describe(browsers.registry_key(b))
+                    checks.append(Check(f"{b.name} registry", FAIL, f"missing: {key}",
+                                        _reinstall(b, opts)))
+                continue
+        else:
+            manifest = target_for(b, machine, dirs, opts.system).manifest
+        if det.sandboxed:
+            checks.append(Check(f"{b.name} sandbox", WARN, browsers.sandbox_advice(det),
+                                f"install {b.label} from its .deb/.rpm package"))
+            if det.sandbox_only and not manifest.exists() and not named:
+                continue
+        if not (det.native or named or manifest.exists()):
+            continue  # not installed and never set up: nothing to check
+        rows = list(check_manifest(b, manifest, opts))
+        any_ok = any_ok or all(r.status == OK for r in rows)
+        checks.extend(rows)
+    if not named and not any_ok:
+        checks.append(Check("browsers", FAIL, "no browser can reach the host yet",
+                            "run ./install/install.sh (or sentinelx install --browser NAME)"))
+    return checks
+
+
+# --- machine-wide checks -------------------------------------------------------------------------
+
+
+def check_python() -> Check:
+    v = sys.version_info
+    detail = f"{v.major}.{v.minor}.{v.micro} ({sys.executable})"
+    if v[:2] < MIN_PYTHON:
+        return Check("python", FAIL, detail, "install Python >= 3.11 and re-run ./install/install.sh")
+    return Check("python", OK, detail)
+
+
+def _writable(folder: Path) -> str | None:
+    """None if we can create files in `folder` (or create it); else why not."""
+    if folder.exists():
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                return None
+        except OSError as e:
+            return f"{folder} is not writable: {e.strerror or e}"
+    parent = folder.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if os.access(parent, os.W_OK | os.X_OK):
+        return None
+    return f"{folder} does not exist and {parent} is not writable"
+
+
+def check_config_dir(folder: Path) -> Check:
+    problem = _writable(folder)
+    if problem:
+        return Check("config dir", FAIL, problem, f"chown -R $USER {folder} && chmod 700 {folder}")
+    return Check("config dir", OK, f"{folder} is writable" + ("" if folder.exists() else
+                                                            " (will be created)"))
+
+
+def check_key_file(path: Path) -> Check:
+    if os.environ.get("VT_API_KEY", "").strip():
+        return Check("api key", OK, "from the VT_API_KEY environment variable")
+    if not path.exists():
+        return Check("api key", WARN, f"not set ({path} absent): lookups are off",
+                     "sentinelx config set-key (or the extension's options page)")
+    if os.name != "nt":
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            return Check("api key", FAIL, f"{path} has mode {mode:04o}; others can read it",
+                         f"chmod 600 {path}")
+    return Check("api key", OK, f"{path} (mode 0600)" if os.name != "nt" else str(path))
+
+
+def check_cache(folder: Path) -> Check:
+    dbs = sorted([*folder.glob("*.sqlite3"), *folder.glob("*.db")]) if folder.is_dir() else []
+    for db in dbs:
+        try:
+            con = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=2)
+            try:
+                result = con.execute("PRAGMA quick_check").fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error as e:
+            return Check("cache", FAIL, f"{db}: {e}",
+                         f"move it aside (it is rebuilt): mv '{db}' '{db}.broken'")
+        if not result or result[0] != "ok":
+            return Check("cache", FAIL, f"{db}: quick_check says {result!r}",
+                         f"move it aside (it is rebuilt): mv '{db}' '{db}.broken'")
+    if dbs:
+        return Check("cache", OK, ", ".join(str(d) for d in dbs) + " open and pass quick_check")
+    problem = _writable(folder)
+    if problem:
+        return Check("cache", FAIL, problem, f"chown -R $USER {folder}")
+    return Check("cache", OK, f"no cache yet; {folder} is writable")
+
+
+def check_online(base_url: str, timeout: float = 5.0) -> Check:
+    """Any HTTP answer means reachable; no key is sent (that would spend quota)."""
+    import requests
+
+    start = time.monotonic()
+    try:
+        resp = requests.get(base_url, timeout=timeout, allow_redirects=False)
+    except requests.RequestException as e:
+        return Check("virustotal", FAIL, f"{base_url} unreachable: {type(e).__name__}",
+                     "check the network/proxy, or `sentinelx config get vt.base_url`")
+    ms = (time.monotonic() - start) * 1000
+    return Check("virustotal", OK, f"{base_url} answered HTTP {resp.status_code} in {ms:.0f} ms")
+
+
+def run_checks(
+    machine: Machine, dirs: Dirs, opts: Options, registry: RegistryStore | None = None
+) -> list[Check]:
+    from sentinelx import config
+
+    checks = [check_python(), check_config_dir(dirs.config),
+              check_key_file(dirs.config / config.KEY_FILE), check_cache(dirs.cache)]
+    if opts.online:
+        try:
+            base = str(config.get("vt.base_url"))
+        except config.ConfigError as e:
+            checks.append(Check("virustotal", FAIL, str(e), "fix the config file it names"))
+        else:
+            checks.append(check_online(base))
+    checks += browser_checks(machine, dirs, opts, registry)
+    return checks
+
+
+def render_table(checks: list[Check]) -> str:
+    width = max([len(c.name) for c in checks] + [5])
+    lines = [f"{'CHECK':<{width}}  STATUS  DETAIL"]
+    lines += [f"{c.name:<{width}}  {c.status:<6}  {c.detail}" for c in checks]
+    fixes = [c for c in checks if c.fix and c.status != OK]
+    if fixes:
+        lines += ["", "How to fix:"]
+        lines += [f"  {c.name}: {c.fix}" for c in fixes]
+    return "\n".join(lines)
+
+
+def failed(checks: list[Check]) -> bool:
+    return any(c.status == FAIL for c in checks)
