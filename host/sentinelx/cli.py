@@ -12,7 +12,7 @@ import sys
 
 from sentinelx import __version__
 
-COMMANDS = ("extract", "config_cmd")
+COMMANDS = ("extract", "config_cmd", "install", "uninstall", "doctor", "enrich", "history")
 
 
 def build_parser() -> argparse.ArgumentParser:

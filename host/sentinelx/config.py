@@ -65,6 +65,17 @@ def _float(low: float, high: float) -> Callable[[Value], Value]:
     return parse
 
 
+def _optional(parse: Callable[[Value], Value]) -> Callable[[Value], Value]:
+    """None, "" or "default" mean: not set, use the general setting."""
+
+    def wrapped(v: Value) -> Value:
+        if v is None or str(v).strip().lower() in {"", "default", "none"}:
+            return None
+        return parse(v)
+
+    return wrapped
+
+
 def _bool(v: Value) -> Value:
     if isinstance(v, bool):
         return v
@@ -106,11 +117,19 @@ SETTINGS: dict[str, Setting] = {
     "vt.requests_per_day": Setting(500, _int(1, 100_000_000), "quota: lookups per UTC day"),
     "vt.malicious_threshold": Setting(1, _int(1, 1000), "engines saying malicious for 'malicious'"),
     "vt.suspicious_threshold": Setting(
-        1, _int(1, 1000), "engines saying suspicious (with none malicious) for 'suspicious'"
+        1, _int(1, 1000), "malicious + suspicious engines, below the malicious threshold, for 'suspicious'"
     ),
     "cache.ttl_hours": Setting(24.0, _float(0, 24 * 365), "how long a verdict stays cached"),
+    **{
+        f"cache.ttl_hours.{verdict}": Setting(
+            None, _optional(_float(0, 24 * 365)),
+            f"hours a '{verdict}' verdict stays cached (unset: cache.ttl_hours)",
+        )
+        for verdict in ("malicious", "suspicious", "clean", "no_data")
+    },
     "privacy.send_private": Setting(
-        False, _bool, "send private/internal IOCs to providers (off: never sent)"
+        False, _bool,
+        "always send private/internal IOCs to providers (off: only when a request asks)",
     ),
     "host.allowed_extensions": Setting(
         "", _id_list,

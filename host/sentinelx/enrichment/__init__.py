@@ -1,0 +1,1 @@
+"""IOC enrichment: one safe HTTP path, providers, a shared SQLite cache/quota/history, a queue."""

@@ -1,0 +1,133 @@
+"""Frozen values an enrichment lookup produces; `to_wire()` gives the schema shapes in common.json."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Verdict(StrEnum):
+    MALICIOUS = "malicious"
+    SUSPICIOUS = "suspicious"
+    CLEAN = "clean"
+    NO_DATA = "no_data"
+
+
+class Severity(StrEnum):
+    BENIGN = "benign"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class ErrorCode(StrEnum):
+    UNSUPPORTED = "unsupported"
+    RATE_LIMITED = "rate_limited"
+    AUTH = "auth"
+    TIMEOUT = "timeout"
+    SERVER_ERROR = "server_error"
+    REDIRECT = "redirect"
+    TOO_LARGE = "too_large"
+    BAD_RESPONSE = "bad_response"
+    BAD_REQUEST = "bad_request"
+    NETWORK = "network"
+    NO_API_KEY = "no_api_key"
+    FORBIDDEN_HOST = "forbidden_host"
+    CANCELLED = "cancelled"
+
+
+# Worth another attempt after a short backoff (the request itself was fine).
+RETRYABLE = frozenset({ErrorCode.SERVER_ERROR, ErrorCode.NETWORK})
+
+
+def iso_utc(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentResult:
+    """What one provider says about one IOC. `details` holds sorted (name, value) pairs."""
+
+    provider: str
+    verdict: Verdict
+    detections: int
+    suspicious: int
+    engines: int
+    last_analysis_date: str | None
+    reputation: int | None
+    tags: tuple[str, ...]
+    details: tuple[tuple[str, Any], ...]
+    score: float
+    severity: Severity
+    link: str
+    fetched_at: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "verdict": self.verdict.value,
+            "detections": self.detections,
+            "suspicious": self.suspicious,
+            "engines": self.engines,
+            "last_analysis_date": self.last_analysis_date,
+            "reputation": self.reputation,
+            "tags": list(self.tags),
+            "details": {k: list(v) if isinstance(v, tuple) else v for k, v in self.details},
+            "score": self.score,
+            "severity": self.severity.value,
+            "link": self.link,
+            "fetched_at": self.fetched_at,
+        }
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> EnrichmentResult:
+        details = d.get("details") or {}
+        return cls(
+            provider=d["provider"],
+            verdict=Verdict(d["verdict"]),
+            detections=int(d["detections"]),
+            suspicious=int(d.get("suspicious", 0)),
+            engines=int(d["engines"]),
+            last_analysis_date=d.get("last_analysis_date"),
+            reputation=d.get("reputation"),
+            tags=tuple(d.get("tags") or ()),
+            details=tuple(
+                sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in details.items())
+            ),
+            score=float(d["score"]),
+            severity=Severity(d["severity"]),
+            link=d["link"],
+            fetched_at=d.get("fetched_at") or "",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentError:
+    """A lookup that gave no verdict. `message` is safe to show: it never holds the key."""
+
+    provider: str
+    code: ErrorCode
+    message: str
+    provider_code: str | None = None
+    retry_at: str | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.code in RETRYABLE
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "code": self.code.value,
+            "message": self.message,
+            "provider_code": self.provider_code,
+            "retry_at": self.retry_at,
+        }
+
+
+Outcome = EnrichmentResult | EnrichmentError

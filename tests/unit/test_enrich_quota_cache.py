@@ -1,0 +1,152 @@
+"""Quota pacing (injectable clock), 429 pauses, cache TTLs, store robustness."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from sentinelx.enrichment import store
+from sentinelx.enrichment.cache import Cache, TTLs
+from sentinelx.enrichment.models import Severity, Verdict
+from sentinelx.enrichment.providers import virustotal as vt
+from sentinelx.enrichment.quota import Limits, Quota, QuotaState, next_utc_midnight
+from sentinelx.pipeline.models import IOCType
+from tests.support.enrich_env import FakeClock
+
+
+@pytest.fixture
+def conn(tmp_path):
+    c = store.connect(tmp_path / "e.sqlite3")
+    yield c
+    c.close()
+
+
+def take(q: Quota, clock: FakeClock, n: int) -> list[float]:
+    """Acquire n slots the way the queue does: wait until next_slot_at when refused."""
+    granted = []
+    while len(granted) < n:
+        slot = q.try_acquire()
+        if slot.granted:
+            granted.append(clock())
+        else:
+            assert slot.next_slot_at is not None and slot.next_slot_at > clock()
+            clock.wait(slot.next_slot_at - clock())
+    return granted
+
+
+def test_forty_at_four_per_minute_never_exceeds_and_takes_about_ten_minutes(conn):
+    clock = FakeClock()
+    q = Quota(conn, "virustotal", Limits(4, 500), clock=clock)
+    times = take(q, clock, 40)
+    for t in times:  # no 60 s window ever holds more than 4 requests
+        assert sum(1 for u in times if t <= u < t + 60) <= 4
+    elapsed = times[-1] - times[0]
+    assert 9 * 60 <= elapsed <= 10 * 60
+
+
+def test_daily_limit_waits_for_next_utc_day(conn):
+    clock = FakeClock(datetime(2024, 5, 1, 23, 0, tzinfo=UTC).timestamp())
+    q = Quota(conn, "virustotal", Limits(100, 5), clock=clock)
+    take(q, clock, 5)
+    slot = q.try_acquire()
+    assert not slot.granted and slot.state is QuotaState.DAILY_LIMIT
+    assert slot.next_slot_at == datetime(2024, 5, 2, tzinfo=UTC).timestamp()
+    assert slot.remaining_today == 0
+    clock.now = slot.next_slot_at
+    assert q.try_acquire().granted
+
+
+def test_429_pauses_a_minute_then_a_day_when_it_keeps_coming(conn):
+    clock = FakeClock()
+    q = Quota(conn, "virustotal", Limits(4, 500), clock=clock)
+    s1 = q.rate_limited("Quota exceeded")
+    assert s1.state is QuotaState.RATE_LIMITED and 60 <= s1.next_slot_at - clock() <= 62
+    assert not q.try_acquire().granted  # paused for everyone sharing the file
+    clock.now = s1.next_slot_at
+    assert q.try_acquire().granted
+    q.rate_limited("Quota exceeded")
+    s3 = q.rate_limited("Quota exceeded")  # third strike without a success in between
+    assert s3.state is QuotaState.DAILY_LIMIT and s3.next_slot_at == next_utc_midnight(clock())
+
+
+def test_429_saying_daily_pauses_until_midnight_and_success_resets_strikes(conn):
+    clock = FakeClock()
+    q = Quota(conn, "virustotal", Limits(4, 500), clock=clock)
+    s = q.rate_limited("Daily quota exceeded")
+    assert s.state is QuotaState.DAILY_LIMIT and s.next_slot_at == next_utc_midnight(clock())
+    clock.now = s.next_slot_at
+    q.rate_limited("x")
+    q.succeeded()
+    clock.now += 120
+    assert q.rate_limited("x").state is QuotaState.RATE_LIMITED
+
+
+def test_budget_is_shared_between_connections(tmp_path):
+    clock = FakeClock()
+    a, b = (store.connect(tmp_path / "e.sqlite3") for _ in range(2))
+    qa, qb = (Quota(c, "virustotal", Limits(4, 500), clock=clock) for c in (a, b))
+    grants = [q.try_acquire().granted for q in (qa, qb, qa, qb, qa, qb)]
+    assert grants == [True, True, True, True, False, False]
+
+
+def result(verdict: Verdict) -> vt.EnrichmentResult:
+    return vt.EnrichmentResult("virustotal", verdict, 1, 0, 70, None, None, (), (), 0.2,
+                               Severity.LOW, "https://www.virustotal.com/gui/domain/a.com", "")
+
+
+def test_cache_ttl_per_verdict_and_expiry(conn):
+    clock = FakeClock()
+    cache = Cache(conn, TTLs(24, {Verdict.MALICIOUS: 48, Verdict.NO_DATA: 0}), clock=clock)
+    cache.put("domain", "bad.com", result(Verdict.MALICIOUS))
+    cache.put("domain", "ok.com", result(Verdict.CLEAN))
+    cache.put("domain", "unknown.com", result(Verdict.NO_DATA))  # ttl 0: not cached
+    assert cache.get("virustotal", "domain", "bad.com").verdict is Verdict.MALICIOUS
+    assert cache.get("virustotal", "domain", "ok.com") is not None
+    assert cache.get("virustotal", "domain", "unknown.com") is None
+    clock.now += 24 * 3600 + 1
+    assert cache.get("virustotal", "domain", "ok.com") is None
+    assert cache.get("virustotal", "domain", "bad.com") is not None
+    clock.now += 24 * 3600
+    assert cache.get("virustotal", "domain", "bad.com") is None
+    assert cache.purge_expired() == 2
+
+
+def test_cache_key_includes_provider_and_type(conn):
+    cache = Cache(conn)
+    cache.put("domain", "a.com", result(Verdict.MALICIOUS))
+    assert cache.get("virustotal", "url", "a.com") is None
+    assert cache.get("other", "domain", "a.com") is None
+
+
+def test_garbage_file_is_moved_aside_and_recreated(tmp_path):
+    path = tmp_path / "e.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    c = store.connect(path)
+    Cache(c).put("domain", "a.com", result(Verdict.CLEAN))
+    assert Cache(c).get("virustotal", "domain", "a.com") is not None
+    assert list(tmp_path.glob("e.sqlite3.corrupt-*"))
+    c.close()
+
+
+def test_database_file_is_private(tmp_path):
+    path = tmp_path / "sub" / "e.sqlite3"
+    store.connect(path).close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_wal_and_busy_timeout(conn):
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == store.BUSY_TIMEOUT_MS
+
+
+def test_unreadable_cache_row_is_a_miss(conn):
+    conn.execute("INSERT INTO cache VALUES ('virustotal','domain','a.com','clean','{bad',0,1e12)")
+    assert Cache(conn).get("virustotal", "domain", "a.com") is None
+    assert isinstance(conn, sqlite3.Connection)
+
+
+def test_type_enum_matches_collections():
+    assert set(vt.COLLECTIONS) == set(IOCType) - {IOCType.CVE, IOCType.EMAIL}
