@@ -12,18 +12,24 @@ import sys
 
 from sentinelx import __version__
 
-COMMANDS = ("extract", "config_cmd", "install", "uninstall", "doctor", "enrich", "history")
+# subcommand -> module in sentinelx.commands
+COMMANDS = {
+    "extract": "extract", "enrich": "enrich", "config": "config_cmd", "history": "history",
+    "install": "install", "uninstall": "uninstall", "doctor": "doctor",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """All subcommands, or just `only`: importing every command module costs tens of ms."""
     parser = argparse.ArgumentParser(
         prog="sentinelx", description="Extract and enrich indicators of compromise."
     )
     parser.add_argument("--version", action="version", version=f"sentinelx {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("host", help="native-messaging host (started by the browser)")
-    for name in COMMANDS:
-        importlib.import_module(f"sentinelx.commands.{name}").register(sub)
+    for name, module in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(f"sentinelx.commands.{module}").register(sub)
     return parser
 
 
@@ -35,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         from sentinelx.native.host import run
 
         return run(argv[1:])
-    args = build_parser().parse_args(argv)
+    only = argv[0] if argv and argv[0] in COMMANDS else None
+    args = build_parser(only).parse_args(argv)
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:

@@ -1,0 +1,94 @@
+"""Trim a URL candidate to where the URL really ends, validate its host, normalise it."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sentinelx.pipeline.addresses import normalise_ipv4, normalise_ipv6
+from sentinelx.pipeline.refang import refang_scheme
+from sentinelx.pipeline.tlds import known_tlds
+
+_TRAILING = ".,;:!?*'\""
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+def trim_url(candidate: str) -> str:
+    """Cut at the first unbalanced closing bracket and drop trailing punctuation.
+
+    `[text](http://a.com/x)`, `(see http://a.com/x).` and `http://a.com/x_(y)` all end right.
+    """
+    depth = {"(": 0, "[": 0, "{": 0}
+    for i, ch in enumerate(candidate):
+        if ch in depth:
+            depth[ch] += 1
+        elif ch in _CLOSERS:
+            opener = _CLOSERS[ch]
+            if depth[opener] == 0:
+                candidate = candidate[:i]
+                break
+            depth[opener] -= 1
+    while candidate and candidate[-1] in _TRAILING:
+        candidate = candidate[:-1]
+    return candidate
+
+
+def _host_ok(host: str) -> str | None:
+    """Normalised host if it is an IP, `localhost` or a name on a known TLD."""
+    if host.startswith("["):
+        return f"[{v6}]" if (v6 := normalise_ipv6(host[1:-1])) else None
+    host = host.rstrip(".").lower()
+    if host[:1].isdigit() and host.replace(".", "").isdigit():
+        return normalise_ipv4(host, before="", after="")
+    if host == "localhost":
+        return host
+    labels = host.split(".")
+    if len(labels) < 2 or any(not label or label.startswith("-") for label in labels):
+        return None
+    if not all(c.isalnum() or c in "-_" for label in labels for c in label):
+        return None
+    return host if labels[-1] in known_tlds() else None
+
+
+def normalise_url(candidate: str) -> str | None:
+    """`hxxps://Evil.COM/Path` -> `https://evil.com/Path`; None for junk.
+
+    Only the scheme and host are lower-cased: paths and queries are case-sensitive.
+    """
+    scheme, sep, rest = candidate.partition(":")
+    if not sep:
+        return None
+    plain = refang_scheme(scheme)
+    if plain is None:
+        return None
+    if rest.startswith("\\\\"):  # http:\\evil.com\path, a Windows-style defang
+        rest = "//" + rest[2:]
+    if not rest.startswith("//"):
+        return None
+    rest = rest[2:]
+    cut = len(rest)
+    for ch in "/?#\\":
+        i = rest.find(ch)
+        if i != -1 and i < cut:
+            cut = i
+    authority, tail = rest[:cut], rest[cut:]
+    userinfo, at, hostport = authority.rpartition("@")
+    # Split host from port, minding [v6]:port.
+    if hostport.startswith("["):
+        close = hostport.find("]")
+        if close == -1:
+            return None
+        host, port = hostport[: close + 1], hostport[close + 1 :]
+    else:
+        host, _, port_digits = hostport.partition(":")
+        port = ":" + port_digits if _ else ""
+    if port and not (port[0] == ":" and port[1:].isdigit() and 0 < int(port[1:]) < 65536):
+        return None
+    norm_host = _host_ok(host) if host else None
+    if norm_host is None:
+        return None
+    url = f"{plain}://{userinfo}{at}{norm_host}{port}{tail}"
+    try:
+        urlsplit(url)  # last guard: whatever we emit must parse
+    except ValueError:
+        return None
+    return url

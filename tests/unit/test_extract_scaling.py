@@ -1,0 +1,94 @@
+"""No input makes extraction superlinear, and 4 MB stays well under 150 MB of RSS.
+
+Timings are compared as ratios within one run (time(4x input) / time(x)), never against
+absolute limits, so a slow or busy machine does not make these flaky.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bench.extract_bench import make_report
+from sentinelx.pipeline.extract import extract_iocs
+
+BASE = 256 * 1024  # characters; the large input is 4x this
+
+
+
+def _rep(unit: str, n: int) -> str:
+    """`unit` repeated to exactly n characters (without building a larger string first)."""
+    return (unit * (n // len(unit) + 1))[:n]
+
+
+PATHOLOGICAL: dict[str, Callable[[int], str]] = {
+    "dots": lambda n: "." * n,
+    "dotted-labels": lambda n: _rep("a.", n),
+    "dotted-digits": lambda n: _rep("1.", n),
+    "brackets": lambda n: ("[" * (n // 2)) + ("]" * (n // 2)),
+    "defang-dots": lambda n: _rep("[.]", n),
+    "defang-joined": lambda n: _rep("ab[.]", n),
+    "spaced-defangs": lambda n: _rep("a [.] ", n),
+    "hex-run": lambda n: "a1" * (n // 2),
+    "hex-words": lambda n: _rep("d41d8cd98f00b204e9800998ecf8427e ", n),
+    "colons": lambda n: ":" * n,
+    "hex-colons": lambda n: _rep("ab:", n),
+    "at-signs": lambda n: _rep("a@", n),
+    "url-one-line": lambda n: "http://evil.com/" + "a" * (n - 16),
+    "url-parens": lambda n: "http://evil.com/" + "(" * (n - 16),
+    "many-urls-no-space": lambda n: _rep("http://a.com/x", n),
+    "scheme-colons": lambda n: _rep("http:", n),
+    "email-local": lambda n: "a" * (n - 8) + "@evil.co",
+    "cve-dashes": lambda n: _rep("CVE-2021-", n),
+    "single-line-report": lambda n: make_report(n).replace("\n", " ").replace(" ", "_"),
+    "report": lambda n: make_report(n),
+}
+
+
+def _best_time(text: str, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        extract_iocs(text)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
+def test_cost_grows_linearly(name: str) -> None:
+    make = PATHOLOGICAL[name]
+    small, large = make(BASE), make(4 * BASE)
+    extract_iocs(small[:1000])  # warm caches (TLD list)
+    ratio = _best_time(large) / max(_best_time(small), 1e-6)
+    # Linear is 4; quadratic would be 16. 6 leaves room for a noisy shared machine.
+    assert ratio < 6, f"{name}: 4x input cost {ratio:.1f}x"
+
+
+def test_peak_rss_extracting_4_mb_stays_under_150_mb() -> None:
+    # One fresh process extracts 4 MB of report text and of every pathological input; the
+    # peak RSS over all of them (interpreter included) must stay under 150 MB.
+    code = textwrap.dedent("""
+        import resource
+        from sentinelx.pipeline.extract import extract_iocs
+        from tests.unit.test_extract_scaling import PATHOLOGICAL
+        for make in PATHOLOGICAL.values():
+            assert extract_iocs(make(4 * 1024 * 1024)) is not None
+        # VmHWM belongs to this process image; ru_maxrss would also count the (large) pytest
+        # process this one was forked from, since Linux keeps it across exec.
+        try:
+            with open("/proc/self/status") as f:
+                print(next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")))  # KiB
+        except OSError:
+            print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """)
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=root)
+    peak_mb = int(out.stdout.strip()) / 1024
+    assert peak_mb < 150, f"peak RSS {peak_mb:.0f} MB"
