@@ -16,10 +16,11 @@ import time
 import pytest
 
 from sentinelx import config
+from sentinelx.native.framing import MAX_REPLY_BYTES as MAX_REPLY
 from sentinelx.protocol import validate
 from tests.support import enrich_env
-from tests.support.enrich_env import MAX_REPLY, Host
 from tests.support.fakevt import FakeVT
+from tests.support.frames import HostProcess
 
 sx_dirs = enrich_env.sx_dirs  # fixtures
 hosts = enrich_env.hosts
@@ -54,7 +55,7 @@ def test_500_iocs_stream_one_result_per_frame_none_over_1mib(sx_dirs, fake, host
     fat_tags = [f"campaign-{i:04d}-{'x' * 20}" for i in range(50)]  # ~1.5 KB per result
     for r in refs:
         fake.seed("ipv4", r["value"], "malicious", tags=fat_tags)
-    h = Host.start(sx_dirs, VT_API_KEY=KEY)
+    h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)
     h.send({"id": "e1", "type": "enrich", "iocs": refs})
     h.send({"id": "p1", "type": "ping"})
@@ -77,7 +78,7 @@ def test_second_run_is_served_from_cache_fast(sx_dirs, fake, hosts):
     configure(fake)
     for r in ips(50):
         fake.seed("ipv4", r["value"], "clean")
-    h = Host.start(sx_dirs, VT_API_KEY=KEY)
+    h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)
     h.send({"id": "a", "type": "enrich", "iocs": ips(50)})
     h.wait_for(lambda f: f.get("id") == "a" and f["type"] == "summary", timeout=60)
@@ -97,7 +98,7 @@ def test_second_run_is_served_from_cache_fast(sx_dirs, fake, hosts):
 
 def test_cancel_stops_the_queue(sx_dirs, fake, hosts):
     configure(fake, per_minute=2)
-    h = Host.start(sx_dirs, VT_API_KEY=KEY)
+    h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)
     h.send({"id": "q", "type": "enrich", "iocs": ips(6)})
     waiting = h.wait_for(lambda f: f.get("type") == "progress" and f["waiting_for_quota"])
@@ -119,7 +120,7 @@ def test_cancel_stops_the_queue(sx_dirs, fake, hosts):
 
 def test_no_key_still_answers_with_no_api_key(sx_dirs, fake, hosts):
     configure(fake)
-    h = Host.start(sx_dirs)
+    h = HostProcess(sx_dirs.env())
     hosts.append(h)
     h.send({"id": "n", "type": "enrich", "iocs": [*ips(3), {"type": "ipv4", "value": "10.1.2.3"}]})
     summary = h.wait_for(lambda f: f.get("type") == "summary")
@@ -137,7 +138,7 @@ def test_key_never_in_frames_or_logs(sx_dirs, fake, hosts):
     fake.seed("domain", "evil-c2.net", "malicious")
     # A hostile or buggy server echoing the key back must not get it into our output.
     fake.program("unauthorized", message=f"key {KEY} is wrong")
-    h = Host.start(sx_dirs)
+    h = HostProcess(sx_dirs.env())
     hosts.append(h)
     h.send({"id": "k", "type": "config.set_key", "key": KEY})
     cfg = h.wait_for(lambda f: f.get("id") == "k")
@@ -164,8 +165,8 @@ def test_key_never_in_frames_or_logs(sx_dirs, fake, hosts):
 
 def test_two_hosts_share_one_budget(sx_dirs, fake, hosts):
     configure(fake, per_minute=4)
-    a = Host.start(sx_dirs, VT_API_KEY=KEY)
-    b = Host.start(sx_dirs, VT_API_KEY=KEY)
+    a = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
+    b = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.extend([a, b])
     a.send({"id": "a", "type": "enrich", "iocs": ips(6, 0)})
     b.send({"id": "b", "type": "enrich", "iocs": ips(6, 100)})
@@ -186,7 +187,7 @@ def test_two_hosts_share_one_budget(sx_dirs, fake, hosts):
 def test_rate_limit_pause_is_visible(sx_dirs, fake, hosts):
     configure(fake)
     fake.program("quota")
-    h = Host.start(sx_dirs, VT_API_KEY=KEY)
+    h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)
     h.send({"id": "r", "type": "enrich", "iocs": ips(2)})
     p = h.wait_for(lambda f: f.get("type") == "progress" and f["waiting_for_quota"])
@@ -204,7 +205,7 @@ def test_sigkill_mid_queue_leaves_a_usable_cache(sx_dirs, fake, hosts):
     for r in refs:
         fake.seed("ipv4", r["value"], "malicious")
     fake.latency = 0.02  # so the kill lands mid-queue, ~8 s from the end
-    h = Host.start(sx_dirs, VT_API_KEY=KEY)
+    h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)
     h.send({"id": "s", "type": "enrich", "iocs": refs})
     h.wait_for(lambda f: len(h.of("s", "result")) >= 60, timeout=60)
@@ -218,7 +219,7 @@ def test_sigkill_mid_queue_leaves_a_usable_cache(sx_dirs, fake, hosts):
     db.close()
     assert got <= cached  # every result the browser saw was committed first
     fake.latency = 0.0
-    h2 = Host.start(sx_dirs, VT_API_KEY=KEY)
+    h2 = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h2)
     h2.send({"id": "t", "type": "enrich", "iocs": refs})
     summary = h2.wait_for(lambda f: f.get("type") == "summary", timeout=120)
@@ -276,7 +277,7 @@ def test_text_request_enriches_what_extract_finds(sx_dirs, fake, hosts):
     configure(fake)
     text = "see hxxp://evil-c2[.]net/a and 45.33.32[.]156, CVE-2021-44228, 10.0.0.1, setup.py"
     fake.seed("ipv4", "45.33.32.156", "malicious")
-    h = Host.start(sx_dirs, VT_API_KEY=KEY)
+    h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)
     h.send({"id": "x", "type": "extract", "text": text})
     h.send({"id": "t", "type": "enrich", "text": text})

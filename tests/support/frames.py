@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import select
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -50,63 +51,113 @@ def host_cmd(*argv: str) -> list[str]:
 
 
 class HostProcess:
-    """A live host with frame-level send/receive and timeouts, so a hung host fails the test."""
+    """A real `sentinelx host` over pipes. A reader thread collects every frame with its size
+    and arrival time, so a hung host fails the test instead of hanging it, and bytes on stdout
+    that are not a whole frame are kept in `garbage` for the test to check."""
 
-    def __init__(self, tmp: Path, argv: list[str] | None = None, **env: str) -> None:
+    def __init__(self, env: dict[str, str], argv: list[str] | None = None) -> None:
         self.proc = subprocess.Popen(
             host_cmd(*(argv or CHROME_ARGV)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=host_env(tmp, **env),
+            stderr=subprocess.PIPE, env=env,
         )
-        self._buf = b""
+        self.frames: list[dict[str, Any]] = []
+        self.sizes: list[int] = []
+        self.raw: list[bytes] = []
+        self.arrived: list[float] = []  # time.monotonic() per frame
+        self.garbage = b""
+        self.stderr = b""
+        self.cond = threading.Condition()
+        self._cursor = 0
+        self._threads = [threading.Thread(target=self._read, daemon=True),
+                         threading.Thread(target=self._drain_stderr, daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def _drain_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr += line
+
+    def _read(self) -> None:
+        out = self.proc.stdout
+        assert out is not None
+        while True:
+            head = out.read(4)
+            if len(head) < 4:
+                self.garbage += head
+                break
+            (n,) = struct.unpack("=I", head)
+            body = out.read(n)
+            if len(body) < n:
+                self.garbage += head + body
+                break
+            with self.cond:
+                self.arrived.append(time.monotonic())
+                self.sizes.append(n)
+                self.raw.append(body)
+                self.frames.append(json.loads(body))
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
 
     def send(self, message: Any) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(encode(message))
-        self.proc.stdin.flush()
+        self.send_raw(encode(message))
 
     def send_raw(self, data: bytes) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.write(data)
         self.proc.stdin.flush()
 
-    def _fill(self, need: int, deadline: float) -> None:
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        while len(self._buf) < need:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"host sent nothing for too long (buffered {self._buf[:80]!r})")
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    raise EOFError("host closed stdout")
-                self._buf += chunk
+    def _await(self, ready, timeout: float, what: str):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                got = ready()
+                if got is not None:
+                    return got
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [f.get("type") for f in self.frames][-20:]
+                    raise AssertionError(f"no {what} within {timeout}s; got {seen}")
+                self.cond.wait(min(left, 0.2))
 
     def recv(self, timeout: float = 10.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        self._fill(4, deadline)
-        (n,) = struct.unpack("=I", self._buf[:4])
-        self._fill(4 + n, deadline)
-        body, self._buf = self._buf[4 : 4 + n], self._buf[4 + n :]
-        return json.loads(body.decode("utf-8"))
+        """The next frame not yet returned by recv, in arrival order."""
 
-    def recv_until(self, pred, timeout: float = 10.0) -> list[dict[str, Any]]:
-        """Collect messages until pred(message) is true for one; returns all of them."""
-        got = []
-        deadline = time.monotonic() + timeout
-        while True:
-            msg = self.recv(max(0.01, deadline - time.monotonic()))
-            got.append(msg)
-            if pred(msg):
-                return got
+        def ready() -> dict[str, Any] | None:
+            if self._cursor < len(self.frames):
+                self._cursor += 1
+                return self.frames[self._cursor - 1]
+            return None
 
-    def close(self, timeout: float = 10.0) -> tuple[int, bytes, bytes]:
-        """Close stdin (the browser going away) and collect exit code and leftovers."""
-        rest, err = self.proc.communicate(timeout=timeout)  # closes stdin first
-        return self.proc.returncode, self._buf + rest, err
+        return self._await(ready, timeout, "frame")
+
+    def wait_for(self, pred, timeout: float = 20.0) -> dict[str, Any]:
+        """The first frame (in arrival order) matching pred."""
+        return self._await(lambda: next((f for f in self.frames if pred(f)), None), timeout,
+                           "matching frame")
+
+    def of(self, rid: str, msg_type: str | None = None) -> list[dict[str, Any]]:
+        with self.cond:
+            return [f for f in self.frames if f.get("id") == rid
+                    and (msg_type is None or f.get("type") == msg_type)]
+
+    def close(self, timeout: float = 10.0) -> int:
+        """Close stdin (the browser going away) and wait for the exit code."""
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise
+        for t in self._threads:
+            t.join(timeout)
+        return self.proc.returncode
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.communicate()
+            self.proc.wait()
