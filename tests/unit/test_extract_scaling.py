@@ -48,6 +48,9 @@ PATHOLOGICAL: dict[str, Callable[[int], str]] = {
     "cve-dashes": lambda n: _rep("CVE-2021-", n),
     "single-line-report": lambda n: make_report(n).replace("\n", " ").replace(" ", "_"),
     "report": lambda n: make_report(n),
+    # Every token asks for iocextract's second opinion: the per-text budget keeps it linear.
+    "half-defangs": lambda n: _rep("hxxp://a[.b,c/ ", n),
+    "half-defang-ips": lambda n: _rep("10.2.3[.4 ", n),
 }
 
 
