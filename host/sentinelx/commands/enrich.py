@@ -65,16 +65,12 @@ def _iocs_from_args(specs: list[str]):
 def run(args: argparse.Namespace) -> int:
     from sentinelx import config, logs
     from sentinelx.enrichment import service
-    from sentinelx.enrichment.iocs import with_private_check
     from sentinelx.pipeline.extract import extract_iocs
 
     logs.setup(to_file=True)
     try:
-        if args.ioc:
-            iocs = _iocs_from_args(args.ioc)
-        else:
-            iocs = [with_private_check(i) for i in extract_iocs(read_input(args.file,
-                                                                           args.max_bytes))]
+        iocs = (_iocs_from_args(args.ioc) if args.ioc
+                else extract_iocs(read_input(args.file, args.max_bytes)))
     except InputError as e:
         return fail(str(e))
     if config.load_key()[0] is None:

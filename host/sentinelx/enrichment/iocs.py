@@ -1,7 +1,7 @@
-"""IOCs named in an enrich request's `iocs` list: normalise, and flag private ones here.
+"""IOCs named in an enrich request's `iocs` list: normalise and classify them again.
 
-The extension normally sends values the pipeline produced, but the port is an input
-like any other, so a private address must be caught even if it arrives unflagged.
+The extension normally sends values the pipeline produced, but the port is an input like
+any other, so values get the pipeline's normal form and its private check here too.
 """
 
 from __future__ import annotations
@@ -39,10 +39,3 @@ def from_ref(ref: dict[str, str]) -> IOC:
     ioc_type = IOCType(ref["type"])
     value = normalise(ioc_type, ref["value"]) or ref["value"]
     return IOC(ioc_type, value, raw=ref["value"], offset=0, private=is_private(ioc_type, value))
-
-
-def with_private_check(ioc: IOC) -> IOC:
-    """Keep the pipeline's flag, and add ours: either one saying private wins."""
-    if ioc.private or not is_private(ioc.type, ioc.value):
-        return ioc
-    return IOC(ioc.type, ioc.value, ioc.raw, ioc.offset, True)

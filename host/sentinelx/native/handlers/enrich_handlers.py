@@ -15,14 +15,14 @@ from sentinelx.pipeline.models import IOC
 
 
 def _iocs(state: HostState, request: dict[str, Any], reply: Reply) -> list[IOC] | None:
-    from sentinelx.enrichment.iocs import from_ref, with_private_check
+    from sentinelx.enrichment.iocs import from_ref
 
     if "text" in request:
         from sentinelx.pipeline.extract import extract_iocs
 
         if text_too_large(state, request["text"], reply):
             return None
-        return [with_private_check(ioc) for ioc in extract_iocs(request["text"])]
+        return extract_iocs(request["text"])
     return [from_ref(ref) for ref in request["iocs"]]
 
 
