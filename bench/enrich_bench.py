@@ -29,8 +29,9 @@ from sentinelx.enrichment.providers.virustotal import VirusTotal
 from sentinelx.enrichment.queue import EnrichQueue, QueueOptions
 from sentinelx.enrichment.quota import MARGIN, WINDOW, Limits, Quota
 from sentinelx.pipeline.models import IOC, IOCType
-from tests.support.enrich_env import Dirs, FakeClock, Host
+from tests.support.enrich_env import Dirs, FakeClock
 from tests.support.fakevt import FakeVT
+from tests.support.frames import HostProcess
 
 KEY = "bench-key-0000"
 
@@ -85,7 +86,7 @@ def bench_host(dirs: Dirs, fake: FakeVT, n: int) -> None:
     refs = [{"type": "ipv4", "value": i.value} for i in ips(n, 50_000)]
     for r in refs:
         fake.seed("ipv4", r["value"], "clean")
-    h = Host.start(dirs, VT_API_KEY=KEY)
+    h = HostProcess(dirs.env(VT_API_KEY=KEY))
     try:
         h.send({"id": "warm", "type": "ping"})
         h.wait_for(lambda f: f.get("type") == "pong")
