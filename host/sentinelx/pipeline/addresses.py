@@ -5,9 +5,12 @@ from __future__ import annotations
 import ipaddress
 import re
 
-# "version 1.2.3.4", "build 10.0.1.2", "v 1.2.3.4": a four-part version number, not a host.
-_VERSION_BEFORE = re.compile(r"(?:\bversion|\bver\.?|\bbuild|\brelease|\brev\.?|\bv)[ :=]*\Z",
-                             re.IGNORECASE)
+# "version 1.2.3.4", "build 10.0.1.2", "v 1.2.3.4", "ProductVersion: 1.0.0.1",
+# `"version": "1.4.2.0"`, "section 4.2.1.3": a version or section number, not a host.
+_VERSION_BEFORE = re.compile(
+    r"(?:version|\bver\.?|\bbuild|\brelease|\brev\.?|\bv|\bsection|\bsect?\.|\u00a7)"
+    r"[\"' :=]*\Z",
+    re.IGNORECASE)
 
 
 def normalise_ipv4(raw: str, *, before: str, after: str) -> str | None:

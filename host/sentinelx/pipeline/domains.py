@@ -19,6 +19,12 @@ def _words(text: str) -> frozenset[str]:
 FILE_EXT_TLDS = frozenset({
     "py", "sh", "zip", "mov", "md", "so", "pl", "pm", "rs", "ps", "one", "cab", "java", "tf",
 })
+# Well-known extension-less file names: `Makefile.am`, `Makefile.in`, `Dockerfile.dev`,
+# `README.md` (.am, .in and .dev are real TLDs).
+_FILE_BASENAMES = _words(
+    "makefile gnumakefile dockerfile containerfile gemfile rakefile procfile jenkinsfile "
+    "vagrantfile podfile pipfile brewfile readme changelog license licence copying"
+)
 # Extensions that give away a double-extension file name: invoice.pdf.zip, report.doc.mov.
 _FILE_EXTS = _words(
     "pdf doc docx docm xls xlsx xlsm ppt pptx rtf txt exe dll scr js vbs jpg jpeg png gif bmp "
@@ -111,6 +117,8 @@ def looks_like_domain(raw: str, *, defanged: bool, before: str, after: str) -> b
     if after in ("(", "[", "=") or before in ("\\", "$"):
         return False
     sld = low[-2]
+    if len(low) == 2 and sld in _FILE_BASENAMES:
+        return False
     if low_tld in FILE_EXT_TLDS and (len(low) == 2 or sld in _FILE_EXTS or sld.isdigit()):
         return False
     if len(low) >= 3 and sld in _FILE_EXTS and low_tld in _FILE_EXTS | FILE_EXT_TLDS:

@@ -18,7 +18,7 @@ from sentinelx.pipeline.domains import looks_like_domain
 from sentinelx.pipeline.models import IOCType
 from sentinelx.pipeline.refang import Refanged
 from sentinelx.pipeline.tlds import known_tlds
-from sentinelx.pipeline.urls import normalise_url, trim_url
+from sentinelx.pipeline.urls import normalise_url, url_end
 
 _DASHES = "-_\u2010-\u2015"
 # Where a URL stops: whitespace (ASCII and Unicode), quotes, angle brackets, pipes.
@@ -27,24 +27,36 @@ _URL_STOP = (r"\s\u00a0\u2000-\u200a\u2028\u2029\u202f\u205f\u3000<>\"'`{}|^"
 
 _IOC_RE = re.compile(
     rf"""
-      (?P<url> (?<![\w+.-]) [a-z][a-z0-9+*_.-]{{1,11}} : (?: // | \\\\ ) [^{_URL_STOP}]++ )
+      (?P<url> (?<![\w+.-]) [a-z][a-z0-9+*_.-]{{1,11}} : (?: // | \\\\ ) (?=[^{_URL_STOP}]) )
     | (?P<email> (?<![\w.%+-]) [a-z0-9_%+-] (?: [a-z0-9_%+-] | \.(?=[a-z0-9_%+-]) )*+
                  @ [a-z0-9-]++ (?: \.[a-z0-9-]++ )++ )
     | (?P<ipv6> (?<![\w:.]) (?: [0-9a-f]{{1,4}} | (?=::) ) (?: :[0-9a-f]{{0,4}} ){{2,7}}
                 (?: \.[0-9]{{1,3}} ){{0,3}} (?: %[0-9a-z._-]+ )? )
     | (?P<ipv4> (?<![\w.]) (?: [0-9]{{1,3}}\. ){{3}} [0-9]{{1,3}} (?! \w | \.[0-9] ) )
-        (?: /[^\s<>"'`]*+ )?
+        (?: /[^\s<>"'`,;]*+ )?
     | (?P<hash> (?<![0-9a-z]) [0-9a-f]{{32,}}+ (?![0-9a-z]) )
     | (?P<cve> (?<![0-9a-z]) cve [{_DASHES}] (?:19|20)[0-9]{{2}} [{_DASHES}] [0-9]{{4,7}} (?![0-9]) )
-    | (?P<domain> (?<![\w.@%+-]) (?: [a-z0-9_-]++ \. (?=[a-z0-9_-]) )++
+    | (?P<domain> (?: (?<=\*\.) | (?<![\w.@%+-]) ) (?: [a-z0-9_-]++ \. (?=[a-z0-9_-]) )++
                   (?: xn--[a-z0-9-]++ | [a-z]{{2,63}}+ ) (?![\w-]) )
-        (?: [/?#][^\s<>"'`]*+ )?
+        (?: [/?#][^\s<>"'`,;]*+ )?
     """,
     re.ASCII | re.IGNORECASE | re.VERBOSE,
 )
 _HASH_TYPES = {32: IOCType.MD5, 40: IOCType.SHA1, 64: IOCType.SHA256}
-# Hashes inside a URL (virustotal.com/gui/file/<sha256>): the file is the subject of the link.
-_URL_HASH_RE = re.compile(r"(?<![0-9a-z])[0-9a-f]{32,64}+(?![0-9a-z])", re.ASCII | re.IGNORECASE)
+# The `(?: /...)?` tails of the ipv4 and domain branches swallow a scheme-less path (so
+# `evil.com/a/b.php` is one host), up to a comma or semicolon (`10.0.0.0/8,172.16.0.0/12`).
+# Hashes and CVEs inside a URL (virustotal.com/gui/file/<sha256>, nvd.nist.gov/vuln/detail/
+# CVE-...): the file or the vulnerability is the subject of the link.
+_URL_INNER_RE = re.compile(
+    rf"(?<![0-9a-z])(?:(?P<hash>[0-9a-f]{{32,64}}+)"
+    rf"|(?P<cve>cve[{_DASHES}](?:19|20)[0-9]{{2}}[{_DASHES}][0-9]{{4,7}}+))(?![0-9a-z])",
+    re.ASCII | re.IGNORECASE,
+)
+# The host of a URL: an IP literal there is an indicator of its own (VT looks IPs up apart from
+# URLs). The scheme was checked by the URL branch, so this only looks past `://`.
+_URL_HOST_RE = re.compile(r"[^:/\\]*+:(?://|\\\\)(?:[^/?#\\@\s]*+@)?+"
+                          r"(?:\[(?P<v6>[0-9a-f:.]++)\]|(?P<v4>[0-9.]++)(?![^:/?#\\]))",
+                          re.ASCII | re.IGNORECASE)
 
 
 class Hit(NamedTuple):
@@ -61,13 +73,18 @@ def _defanged(ref: Refanged, start: int, end: int) -> bool:
     return ref.original[o_start:o_end] != ref.text[start:end]
 
 
-def _url(ref: Refanged, m: re.Match[str]) -> tuple[Hit | None, int]:
-    start = m.start()
-    candidate = trim_url(m.group())
-    end = start + len(candidate)
-    value = normalise_url(candidate)
-    if value is None:
-        return None, m.end()
+# The body of a URL runs to the next stop character. The url branch of _IOC_RE matches only
+# the scheme (a bounded prefix); the body's end is found with this and cached per window, so
+# a URL cut short by a bracket or comma does not make the next one re-read the same body.
+_URL_BODY_RE = re.compile(rf"[^{_URL_STOP}]*+")
+
+
+def _url(ref: Refanged, m: re.Match[str], body_end: int) -> tuple[Hit | None, int]:
+    text, start = ref.text, m.start()
+    end = url_end(text, start, body_end, csv_field=text[start - 1:start] == ",")
+    value = normalise_url(text[start:end]) if end > m.end() else None
+    if value is None:  # junk: skip its whole body, as one token
+        return None, body_end
     return Hit(IOCType.URL, value, start, end), end
 
 
@@ -109,11 +126,38 @@ def _hash(ref: Refanged, m: re.Match[str]) -> Hit | None:
     return Hit(kind, raw.lower(), m.start(), m.end())
 
 
-def _hashes_in(text: str, start: int, end: int) -> Iterator[Hit]:
-    for h in _URL_HASH_RE.finditer(text, start, end):
-        kind = _HASH_TYPES.get(h.end() - h.start())
-        if kind is not None and not h.group().isdigit():
-            yield Hit(kind, h.group().lower(), h.start(), h.end())
+def _inside_url(text: str, start: int, end: int) -> Iterator[Hit]:
+    """IOCs of their own inside a valid URL: an IP host, hashes and CVEs in the path/query."""
+    m = _URL_HOST_RE.match(text, start, end)
+    if m is not None:
+        if m.group("v4") is not None:
+            v4 = normalise_ipv4(m.group("v4"), before="", after="")
+            if v4 is not None:
+                yield Hit(IOCType.IPV4, v4, m.start("v4"), m.end("v4"))
+        elif (v6 := normalise_ipv6(m.group("v6"))) is not None:
+            yield Hit(IOCType.IPV6, v6, m.start("v6"), m.end("v6"))
+    for h in _URL_INNER_RE.finditer(text, start, end):
+        raw = h.group()
+        if h.lastgroup == "cve":
+            yield Hit(IOCType.CVE, f"CVE-{raw[4:8]}-{raw[9:]}", h.start(), h.end())
+            continue
+        kind = _HASH_TYPES.get(len(raw))
+        if kind is not None and not raw.isdigit():
+            yield Hit(kind, raw.lower(), h.start(), h.end())
+
+
+def _host_after_bad_scheme(ref: Refanged, m: re.Match[str], body_end: int) -> Hit | None:
+    """`h00ps://bad[.]to`: the scheme is unknown but the analyst defanged the host, which
+    proves it is an indicator. One bounded match at the host, so this stays linear."""
+    if not m.group().endswith("//"):
+        return None
+    h = _IOC_RE.match(ref.text, m.end(), body_end)
+    if h is None or h.lastgroup not in ("domain", "ipv4"):
+        return None
+    hit = _ipv4(ref, h) if h.lastgroup == "ipv4" else _domain(ref, h)
+    if hit is None or not _defanged(ref, hit.start, hit.end):
+        return None
+    return hit
 
 
 def _cve(ref: Refanged, m: re.Match[str]) -> Hit:
@@ -139,17 +183,22 @@ def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:
     """Every IOC in ref.text[start:end], left to right (duplicates included)."""
     text = ref.text
     pos = start
+    body_end = start  # end of the last URL body read: valid for any URL starting before it
     while pos < end:
         m = _IOC_RE.search(text, pos, end)
         if m is None:
             return
         kind = m.lastgroup
         if kind == "url":
-            hit, pos = _url(ref, m)
+            if m.end() >= body_end:
+                body_end = _URL_BODY_RE.match(text, m.end(), end).end()  # type: ignore[union-attr]
+            hit, pos = _url(ref, m, body_end)
             if hit is not None:
                 yield hit
                 hit = None
-                yield from _hashes_in(text, m.start(), pos)
+                yield from _inside_url(text, m.start(), pos)
+            else:
+                hit = _host_after_bad_scheme(ref, m, body_end)
         else:
             hit, pos = _SIMPLE[kind](ref, m), m.end()  # type: ignore[index]
             if hit is None and kind == "domain":

@@ -41,10 +41,25 @@ def _iocextract_values(token: str) -> Iterable[str]:
                 yield value
 
 
+def _starts_on_a_boundary(token: str, value: str) -> bool:
+    """False when iocextract's answer only occurs glued to a word: it reads `99.1.1.1` out of
+    `http://999.1.1.1`. Answers it refanged (not found verbatim) are judged by our matcher."""
+    i = token.find(value)
+    if i == -1:
+        return True
+    while i != -1:
+        if i == 0 or not (token[i - 1].isalnum() or token[i - 1] == "."):
+            return True
+        i = token.find(value, i + 1)
+    return False
+
+
 def rescue(token: str, validate: Callable[[str], list[IOC]]) -> list[tuple[IOCType, str]]:
     """IOCs iocextract finds in `token` that `validate` (our matcher) accepts on their own."""
     out: list[tuple[IOCType, str]] = []
     for value in _iocextract_values(token):
+        if not _starts_on_a_boundary(token, value):
+            continue
         for ioc in validate(value):
             # Only indicators that span iocextract's whole answer: a domain that our matcher
             # pulls out of a URL it rejected is not what iocextract meant.

@@ -2,34 +2,68 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from sentinelx.pipeline.addresses import normalise_ipv4, normalise_ipv6
 from sentinelx.pipeline.refang import refang_scheme
 from sentinelx.pipeline.tlds import known_tlds
 
+_SPECIAL_RE = re.compile(r"[()\[\]{},?#]")
+_COMMA_OR_SLASH_RE = re.compile(r"[,/]")
 _TRAILING = ".,;:!?*'\""
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 
 
-def trim_url(candidate: str) -> str:
-    """Cut at the first unbalanced closing bracket and drop trailing punctuation.
+def url_end(text: str, start: int, stop: int, *, csv_field: bool = False) -> int:
+    """Where the URL candidate text[start:stop] really ends.
 
-    `[text](http://a.com/x)`, `(see http://a.com/x).` and `http://a.com/x_(y)` all end right.
+    Cuts at the first unbalanced closing bracket, so `[text](http://a.com/x)`,
+    `(see http://a.com/x).` and `http://a.com/x_(y)` all end right; then at a CSV comma
+    (`http://a.com/x.msi,url,2023-09-02`; `csv_field` says the URL itself follows a comma);
+    then drops trailing punctuation. Commas are legal in URLs (`?ids=1,2`,
+    `/wiki/Washington,_D.C.`), so a comma in the path ends the URL only when the text after
+    it reaches another comma before any `/`.
+
+    Works on indices and reads only up to the cut: the caller resumes scanning at the
+    returned end, so every character is read a bounded number of times (text[start:stop]
+    is never copied, which would make `http://a/)http://a/)...` quadratic).
     """
     depth = {"(": 0, "[": 0, "{": 0}
-    for i, ch in enumerate(candidate):
+    end = stop
+    in_query = False
+    comma_seen = False
+    # One left-to-right pass that stops at the first cut: never reads past it.
+    for b in _SPECIAL_RE.finditer(text, start, stop):
+        ch = b.group()
         if ch in depth:
             depth[ch] += 1
         elif ch in _CLOSERS:
             opener = _CLOSERS[ch]
             if depth[opener] == 0:
-                candidate = candidate[:i]
+                end = b.start()
                 break
             depth[opener] -= 1
-    while candidate and candidate[-1] in _TRAILING:
-        candidate = candidate[:-1]
-    return candidate
+        elif ch in "?#":
+            in_query = True
+        elif not comma_seen:
+            comma_seen = True
+            if csv_field:
+                end = b.start()
+                break
+            if not in_query:
+                nxt = _COMMA_OR_SLASH_RE.search(text, b.end(), stop)
+                if nxt is not None and nxt.group() == ",":
+                    end = b.start()
+                    break
+    while end > start and text[end - 1] in _TRAILING:
+        end -= 1
+    return end
+
+
+def trim_url(candidate: str, *, csv_field: bool = False) -> str:
+    """`url_end` on a string of its own."""
+    return candidate[:url_end(candidate, 0, len(candidate), csv_field=csv_field)]
 
 
 def _host_ok(host: str) -> str | None:
