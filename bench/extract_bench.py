@@ -368,14 +368,16 @@ def main(argv: list[str] | None = None) -> int:
           f"start-up), 1 MB {cli:.3f} s = {1.048576 / cli:.1f} MB/s overall, "
           f"{1.048576 / max(cli - empty, 1e-9):.1f} MB/s beyond start-up")
 
-    cases = load_corpus()
-    print(f"\n== accuracy on {CORPUS.relative_to(ROOT)} ({len(cases)} cases) ==")
-    print(f"{'tool':<11} {'TP':>5} {'FP':>5} {'FN':>5} {'precision':>10} {'recall':>8} {'F1':>7}")
-    for name, fn in (("sentinelx", sentinelx_pairs), ("iocsearcher", iocsearcher_pairs),
-                     ("iocextract", iocextract_pairs)):
-        s = score_corpus(cases, fn)
-        print(f"{name:<11} {s.tp:5d} {s.fp:5d} {s.fn:5d} {s.precision:10.3f} {s.recall:8.3f} "
-              f"{s.f1:7.3f}")
+    for path in sorted(CORPUS.parent.glob("ioc_corpus*.jsonl")):
+        cases = load_corpus(path)
+        print(f"\n== accuracy on {path.relative_to(ROOT)} ({len(cases)} cases) ==")
+        print(f"{'tool':<11} {'TP':>5} {'FP':>5} {'FN':>5} {'precision':>10} {'recall':>8} "
+              f"{'F1':>7}")
+        for name, fn in (("sentinelx", sentinelx_pairs), ("iocsearcher", iocsearcher_pairs),
+                         ("iocextract", iocextract_pairs)):
+            s = score_corpus(cases, fn)
+            print(f"{name:<11} {s.tp:5d} {s.fp:5d} {s.fn:5d} {s.precision:10.3f} "
+                  f"{s.recall:8.3f} {s.f1:7.3f}")
     return 0
 
 
