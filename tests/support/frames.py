@@ -118,7 +118,9 @@ class HostProcess:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = [f.get("type") for f in self.frames][-20:]
-                    raise AssertionError(f"no {what} within {timeout}s; got {seen}")
+                    errors = [f for f in self.frames if f.get("type") == "error"][:3]
+                    raise AssertionError(f"no {what} within {timeout}s; got {seen}; "
+                                         f"errors {errors}; stderr {self.stderr[-1500:]!r}")
                 self.cond.wait(min(left, 0.2))
 
     def recv(self, timeout: float = 10.0) -> dict[str, Any]:

@@ -130,6 +130,45 @@ def test_garbage_file_is_moved_aside_and_recreated(tmp_path):
     c.close()
 
 
+def test_lock_errors_are_retried_then_given_up():
+    outcomes = [sqlite3.OperationalError("database is locked")] * 2 + ["wal"]
+
+    def flaky():
+        out = outcomes.pop(0)
+        if isinstance(out, Exception):
+            raise out
+        return out
+
+    assert store._while_locked(flaky) == "wal" and outcomes == []
+
+    def always_locked():
+        raise sqlite3.OperationalError("database is locked")
+
+    with pytest.raises(sqlite3.OperationalError):
+        store._while_locked(always_locked, seconds=0.05)
+
+    def broken():
+        raise sqlite3.OperationalError("disk I/O error")
+
+    calls = []
+    with pytest.raises(sqlite3.OperationalError):
+        store._while_locked(lambda: calls.append(1) or broken())
+    assert calls == [1]  # not a lock: no retry
+
+
+def test_an_io_or_lock_error_never_moves_the_database_aside(tmp_path, monkeypatch):
+    path = tmp_path / "e.sqlite3"
+    store.connect(path).close()
+
+    def fail(_path):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(store, "_connect", fail)
+    with pytest.raises(sqlite3.OperationalError):
+        store.connect(path)
+    assert path.exists() and not list(tmp_path.glob("e.sqlite3.corrupt-*"))
+
+
 def test_database_file_is_private(tmp_path):
     path = tmp_path / "sub" / "e.sqlite3"
     store.connect(path).close()

@@ -56,7 +56,7 @@ def _connect(path: Path) -> sqlite3.Connection:
                            check_same_thread=False)
     try:
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode=WAL")
+        _while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute("PRAGMA synchronous=NORMAL")
         with transaction(conn):
             for statement in SCHEMA.split(";"):
@@ -68,6 +68,22 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _while_locked(action, seconds: float = BUSY_TIMEOUT_MS / 1000):
+    """Retry `action` while another process holds the lock. Switching a new database to WAL
+    needs an exclusive lock and reports "database is locked" at once instead of waiting on
+    busy_timeout, which Chrome's and Firefox's hosts starting together can hit."""
+    deadline = time.monotonic() + seconds
+    delay = 0.005
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
 def connect(path: Path | None = None) -> sqlite3.Connection:
     """Open (creating if needed) the shared database. A file that is not a usable SQLite
     database is moved aside, because a cache must never stop enrichment."""
@@ -76,7 +92,9 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
     try:
         return _connect(path)
     except sqlite3.DatabaseError as e:
-        if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
+        # OperationalError is locking, I/O or permissions: the file may be fine, and moving
+        # it aside would throw away another process's cache. Only real corruption is moved.
+        if isinstance(e, sqlite3.OperationalError):
             raise
         aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
         log.warning("%s is unusable (%s); moving it to %s", path, e, aside.name)
