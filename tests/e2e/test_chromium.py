@@ -39,6 +39,8 @@ def set_key_in_options(browser: Browser, key: str) -> None:
         arg=key[-4:], timeout=15_000,
     )
     assert key not in page.content()
+    page.set_viewport_size({"width": 760, "height": 900})
+    screenshot(page, "options")
     page.close()
 
 
