@@ -92,7 +92,6 @@ class HostState:
     writer: ReplyWriter
     jobs: dict[str, Job] = field(default_factory=dict)
     jobs_lock: threading.Lock = field(default_factory=threading.Lock)
-    shutdown: threading.Event = field(default_factory=threading.Event)
     max_text_bytes: int = MAX_TEXT_BYTES
     max_frame_bytes: int = framing.DEFAULT_MAX_REQUEST_BYTES
 
