@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 import urllib.request
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -37,10 +38,23 @@ class HttpError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """One request a provider wants sent. `form` is sent form-encoded, `json` as JSON."""
+
+    method: str  # "GET" | "POST"
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] | None = None
+    form: Mapping[str, str] | None = None
+    json: Any = None
+
+
+@dataclass(frozen=True, slots=True)
 class HttpResponse:
     status: int
     body: bytes
     content_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def origin_of(url: str) -> Origin:
@@ -98,11 +112,16 @@ class SafeHttp:
         return {"https": proxy}
 
     def get(self, url: str, headers: Mapping[str, str]) -> HttpResponse:
+        return self.send(HttpRequest("GET", url, headers))
+
+    def send(self, req: HttpRequest) -> HttpResponse:
+        url = req.url
         self.check(url)
         started = time.monotonic()
         try:
-            resp = self.session.get(
-                url, headers=dict(headers), timeout=self.timeout, allow_redirects=False,
+            resp = self.session.request(
+                req.method, url, headers=dict(req.headers), params=req.params,
+                data=req.form, json=req.json, timeout=self.timeout, allow_redirects=False,
                 stream=True, proxies=self._proxies(url),
             )
         except requests.Timeout as e:
@@ -118,7 +137,9 @@ class SafeHttp:
                 raise HttpError("too_large", f"response of {declared} bytes is over the "
                                 f"{self.max_bytes}-byte cap")
             body = self._read(resp, started)
-            return HttpResponse(resp.status_code, body, resp.headers.get("Content-Type", ""))
+            headers = {k.lower(): v[:1024] for k, v in list(resp.headers.items())[:100]}
+            return HttpResponse(resp.status_code, body, resp.headers.get("Content-Type", ""),
+                                headers)
         finally:
             resp.close()
 

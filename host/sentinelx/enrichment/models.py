@@ -131,3 +131,34 @@ class EnrichmentError:
 
 
 Outcome = EnrichmentResult | EnrichmentError
+
+
+# --- the provider-generic model (wave 2): see docs/design/providers.md -------------------
+
+
+class BadResponse(ValueError):
+    """A provider answer that does not make sense (wrong shape, impossible numbers).
+
+    Raised by a provider's parse/judge; the engine turns it (and any other exception from
+    provider code) into a `bad_response` error for that one IOC, and never caches it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one provider knows about one IOC: the cached unit. `facts` is plain JSON that
+    fits the provider's facts schema; the verdict is derived from it on every read."""
+
+    provider: str
+    found: bool
+    facts: dict[str, Any]
+    fetched_at: float  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A provider's verdict on its own observation, under the current settings."""
+
+    verdict: Verdict
+    score: float  # 0..1
+    severity: Severity
+    summary: str  # short reason, e.g. "12/73 engines"; "" when there is nothing to say

@@ -1,14 +1,39 @@
-"""What every provider offers the queue, and the retry loop they share."""
+"""What a provider declares and does; the retry loop every provider shares.
+
+A provider is one module under `enrichment/providers/`: a `Provider` subclass with a
+`SPEC`, plus a facts schema in `providers/facts/<name>.json`. The engine owns quota,
+retries, cache and the combined verdict; a provider only maps one IOC to one request and
+one answer to an Observation, and judges an Observation. See docs/design/providers.md.
+"""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from sentinelx.enrichment.models import EnrichmentError, ErrorCode, Outcome
-from sentinelx.pipeline.models import IOCType
+from sentinelx.enrichment.models import (
+    BadResponse,
+    EnrichmentError,
+    ErrorCode,
+    Judgement,
+    Observation,
+    Severity,
+    Verdict,
+)
+from sentinelx.pipeline.models import IOC, IOCType
+
+if TYPE_CHECKING:  # keep `requests` out of import time: see enrichment/http.py
+    from sentinelx.config import Setting
+    from sentinelx.enrichment.http import HttpRequest, HttpResponse, SafeHttp
+
+KeyNeed = Literal["required", "optional", "none"]
+Role = Literal["verdict", "context", "cve"]
+# Default rule for a key without a documented shape (PROVIDERS.md §7.2).
+GENERIC_KEY = r"[\x21-\x7e]{16,256}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,38 +50,209 @@ class RetryPolicy:
         return d * (0.75 + random.random() / 2)
 
 
-class Provider(Protocol):
+@dataclass(frozen=True)
+class ProviderSpec:
+    """Everything the rest of SentinelX needs to know about a provider, in one place."""
+
     name: str
+    label: str
+    types: frozenset[IOCType]
+    default_base_url: str
+    key: KeyNeed = "required"
+    key_pattern: str | None = None  # full-match regex for a key; None: GENERIC_KEY
+    key_hint: str = ""  # shown when a key does not match, e.g. "64 hex characters"
+    per_minute: int = 0  # default quota; 0 = no limit
+    per_day: int = 0
+    role: Role = "verdict"
+    sends: Mapping[str, str] = field(default_factory=dict)  # ioc type -> what is sent
+    hosts: tuple[str, ...] = ()  # other base URLs it may contact (e.g. a feed)
+    settings: Mapping[str, Setting] = field(default_factory=dict)  # extra, per provider
+    enabled_by_default: bool = True
+    docs: str = ""
 
-    def supports(self, ioc_type: IOCType) -> bool: ...
+    def valid_key(self, key: str) -> bool:
+        return re.fullmatch(self.key_pattern or GENERIC_KEY, key) is not None
 
-    def check(self, ioc_type: IOCType, value: str) -> EnrichmentError | None:
-        """unsupported / bad_request without any I/O, or None."""
-        ...
+    @property
+    def facts_schema_path(self) -> Path:
+        return Path(__file__).with_name("facts") / f"{self.name}.json"
 
-    def fetch(self, ioc_type: IOCType, value: str) -> Outcome:
-        """One HTTP attempt, no retry."""
-        ...
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What one provider instance may use. `http` is allowlisted to its own hosts only."""
+
+    base_url: str
+    key: str | None
+    settings: Mapping[str, Any]
+    http: SafeHttp
+    clock: Callable[[], float]
+    data_dir: Path
+
+
+class Provider:
+    SPEC: ClassVar[ProviderSpec]
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+        self.base_url = ctx.base_url.rstrip("/")
+
+    def __repr__(self) -> str:  # never show the key, even in a traceback's locals
+        return f"{type(self).__name__}({self.base_url!r}, key=****)"
+
+    @property
+    def name(self) -> str:
+        return self.SPEC.name
+
+    # --- to implement --------------------------------------------------------------
+
+    def request(self, ioc: IOC) -> HttpRequest:
+        """The one HTTP request for this IOC; raise ValueError for a value it cannot take."""
+        raise NotImplementedError
+
+    def parse(self, ioc: IOC, resp: HttpResponse) -> Observation | EnrichmentError:
+        """Map an answer to an Observation or a typed error; raise BadResponse if it makes
+        no sense (never guess: a wrong-shaped answer must not become a verdict)."""
+        raise NotImplementedError
+
+    def judge(self, ioc: IOC, obs: Observation) -> Judgement:
+        """Pure: the verdict from (cached) facts under the current settings."""
+        raise NotImplementedError
+
+    def link(self, ioc: IOC, obs: Observation | None) -> str | None:
+        return None
+
+    def verify_key(self) -> HttpRequest | None:
+        """A cheap request that proves the key works (401/403 = wrong key), or None."""
+        return None
+
+    # --- shared behaviour ----------------------------------------------------------
+
+    def supports(self, ioc_type: IOCType) -> bool:
+        return ioc_type in self.SPEC.types
+
+    def check(self, ioc: IOC) -> EnrichmentError | None:
+        """Why this IOC cannot be looked up at all (no I/O, no quota), or None."""
+        if not self.supports(ioc.type):
+            return self.error(ErrorCode.UNSUPPORTED,
+                              f"{self.SPEC.label} has no lookup for {ioc.type.value}")
+        try:
+            self.request(ioc)
+        except ValueError as e:
+            return self.error(ErrorCode.BAD_REQUEST, str(e)[:200])
+        return None
+
+    def fetch(self, ioc: IOC) -> Observation | EnrichmentError:
+        """One attempt: request, send through the safe HTTP path, parse. No retry, no quota."""
+        from sentinelx.enrichment.http import HttpError
+
+        if problem := self.check(ioc):
+            return problem
+        try:
+            resp = self.ctx.http.send(self.request(ioc))
+        except HttpError as e:
+            return self.error(ErrorCode(e.code), e.message)
+        return self.parse(ioc, resp)
+
+    def observe(self, found: bool, facts: dict[str, Any] | None = None) -> Observation:
+        return Observation(self.name, found, facts or {}, self.ctx.clock())
+
+    def error(self, code: ErrorCode, message: str, provider_code: str | None = None,
+              retry_at: str | None = None) -> EnrichmentError:
+        # A server could echo request headers back: the key never travels on.
+        if self.ctx.key:
+            message = message.replace(self.ctx.key, "****")
+        return EnrichmentError(self.name, code, message[:300], provider_code, retry_at)
+
+    def status_error(self, resp: HttpResponse, detail: str = "") -> EnrichmentError:
+        """The usual mapping of a non-2xx status to a typed error."""
+        label, s = self.SPEC.label, resp.status
+        tail = f": {detail}" if detail else ""
+        if s in (401, 403):
+            return self.error(ErrorCode.AUTH, f"{label} refused the API key ({s}){tail}")
+        if s == 429:
+            return self.error(ErrorCode.RATE_LIMITED, f"{label} quota exceeded{tail}")
+        if s >= 500:
+            return self.error(ErrorCode.SERVER_ERROR, f"{label} error {s}{tail}")
+        if s == 400 or s == 422:
+            return self.error(ErrorCode.BAD_REQUEST, f"{label} rejected the value ({s}){tail}")
+        return self.error(ErrorCode.BAD_RESPONSE, f"{label} answered {s}{tail}")
+
+
+# --- helpers for parse/judge: strict readers of untrusted JSON --------------------------
+
+MAX_STR = 512
+MAX_LIST = 50
+
+
+def json_body(resp: HttpResponse) -> Any:
+    import json
+
+    try:
+        return json.loads(resp.body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise BadResponse("malformed JSON") from e
+
+
+def count(v: Any, name: str, *, high: int = 10**9) -> int:
+    """A non-negative integer count, or BadResponse (strings, negatives, huge, bools)."""
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= high:
+        raise BadResponse(f"{name} is not a count: {str(v)[:40]!r}")
+    return v
+
+
+def text(v: Any, limit: int = MAX_STR) -> str | None:
+    return v[:limit] if isinstance(v, str) and v else None
+
+
+def texts(v: Any, limit: int = MAX_LIST) -> list[str]:
+    return [s[:MAX_STR] for s in v if isinstance(s, str) and s][:limit] if isinstance(v, list) else []
+
+
+def severity_for(score: float) -> Severity:
+    if score <= 0:
+        return Severity.BENIGN
+    if score < 0.3:
+        return Severity.LOW
+    if score < 0.55:
+        return Severity.MEDIUM
+    if score < 0.85:
+        return Severity.HIGH
+    return Severity.CRITICAL
+
+
+def judgement(verdict: Verdict, score: float, summary: str = "") -> Judgement:
+    score = round(min(1.0, max(0.0, score)), 3)
+    return Judgement(verdict, score, severity_for(score), summary)
+
+
+NO_DATA = Judgement(Verdict.NO_DATA, 0.0, Severity.BENIGN, "")
 
 
 def lookup(
     provider: Provider,
-    ioc_type: IOCType,
-    value: str,
+    ioc: IOC,
     *,
     retry: RetryPolicy = RetryPolicy(),
     before_attempt: Callable[[], bool] = lambda: True,
     wait: Callable[[float], bool] = lambda s: False,
-) -> Outcome:
+) -> Observation | EnrichmentError:
     """Fetch with retries. `before_attempt` gets a quota slot (False: cancelled);
-    `wait(seconds)` sleeps and returns True if cancelled meanwhile."""
-    outcome: Outcome = EnrichmentError(provider.name, ErrorCode.CANCELLED, "cancelled")
+    `wait(seconds)` sleeps and returns True if cancelled meanwhile. Any exception from
+    provider code is a bad_response for this IOC, never the end of the queue."""
+    cancelled = EnrichmentError(provider.name, ErrorCode.CANCELLED, "cancelled")
+    outcome: Observation | EnrichmentError = cancelled
     for attempt in range(1, retry.attempts + 1):
         if not before_attempt():
-            return EnrichmentError(provider.name, ErrorCode.CANCELLED, "cancelled")
-        outcome = provider.fetch(ioc_type, value)
+            return cancelled
+        try:
+            outcome = provider.fetch(ioc)
+        except Exception as e:  # noqa: BLE001 - a provider bug or hostile answer: this IOC only
+            reason = str(e)[:120] if isinstance(e, BadResponse) else type(e).__name__
+            return provider.error(ErrorCode.BAD_RESPONSE,
+                                  f"unusable answer from {provider.SPEC.label}: {reason}")
         if not (isinstance(outcome, EnrichmentError) and outcome.retryable):
             return outcome
         if attempt < retry.attempts and wait(retry.delay(attempt)):
-            return EnrichmentError(provider.name, ErrorCode.CANCELLED, "cancelled")
+            return cancelled
     return outcome
