@@ -247,7 +247,7 @@ def lookup(
             return cancelled
         try:
             outcome = provider.fetch(ioc)
-        except Exception as e:  # noqa: BLE001 - a provider bug or hostile answer: this IOC only
+        except Exception as e:  # a provider bug or hostile answer: this IOC only
             reason = str(e)[:120] if isinstance(e, BadResponse) else type(e).__name__
             return provider.error(ErrorCode.BAD_RESPONSE,
                                   f"unusable answer from {provider.SPEC.label}: {reason}")
