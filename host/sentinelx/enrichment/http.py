@@ -85,6 +85,7 @@ class SafeHttp:
         max_bytes: int = MAX_BODY_BYTES,
         total_deadline: float = 90.0,
         session: requests.Session | None = None,
+        verify: bool | str = True,
     ) -> None:
         self.allowed = allowed
         self.timeout = timeout
@@ -93,6 +94,8 @@ class SafeHttp:
         self.session = session or requests.Session()
         # No .netrc credentials and no proxy from the environment by default: see _proxies.
         self.session.trust_env = False
+        # TLS verification is never off; a str is a CA bundle path (an internal CA, e.g. MISP).
+        self.session.verify = verify if isinstance(verify, str) and verify else True
 
     def check(self, url: str) -> None:
         parts = urlsplit(url)
