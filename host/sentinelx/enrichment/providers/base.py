@@ -23,6 +23,7 @@ from sentinelx.enrichment.models import (
     Observation,
     Severity,
     Verdict,
+    iso_utc,
 )
 from sentinelx.pipeline.models import IOC, IOCType
 
@@ -34,6 +35,11 @@ KeyNeed = Literal["required", "optional", "none"]
 Role = Literal["verdict", "context", "cve"]
 # Default rule for a key without a documented shape (PROVIDERS.md §7.2).
 GENERIC_KEY = r"[\x21-\x7e]{16,256}"
+
+
+class NotLookedUp(ValueError):
+    """From `request()`: a well-formed value this provider never looks up (e.g. a private
+    address a public service cannot know); `check()` reports it as `unsupported`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,12 @@ class Provider:
     def name(self) -> str:
         return self.SPEC.name
 
+    def setting(self, name: str) -> Any:
+        """One of this provider's extra settings: the configured value, else its default."""
+        if name in self.ctx.settings:
+            return self.ctx.settings[name]
+        return self.SPEC.settings[name].default
+
     # --- to implement --------------------------------------------------------------
 
     def request(self, ioc: IOC) -> HttpRequest:
@@ -138,6 +150,8 @@ class Provider:
                               f"{self.SPEC.label} has no lookup for {ioc.type.value}")
         try:
             self.request(ioc)
+        except NotLookedUp as e:
+            return self.error(ErrorCode.UNSUPPORTED, str(e)[:200])
         except ValueError as e:
             return self.error(ErrorCode.BAD_REQUEST, str(e)[:200])
         return None
@@ -171,7 +185,8 @@ class Provider:
         if s in (401, 403):
             return self.error(ErrorCode.AUTH, f"{label} refused the API key ({s}){tail}")
         if s == 429:
-            return self.error(ErrorCode.RATE_LIMITED, f"{label} quota exceeded{tail}")
+            return self.error(ErrorCode.RATE_LIMITED, f"{label} quota exceeded{tail}",
+                              retry_at=retry_at(resp, self.ctx.clock()))
         if s >= 500:
             return self.error(ErrorCode.SERVER_ERROR, f"{label} error {s}{tail}")
         if s == 400 or s == 422:
@@ -207,6 +222,74 @@ def text(v: Any, limit: int = MAX_STR) -> str | None:
 
 def texts(v: Any, limit: int = MAX_LIST) -> list[str]:
     return [s[:MAX_STR] for s in v if isinstance(s, str) and s][:limit] if isinstance(v, list) else []
+
+
+def flag(v: Any, name: str) -> bool:
+    """A JSON boolean, or BadResponse (0/1, "true" and null are not booleans)."""
+    if not isinstance(v, bool):
+        raise BadResponse(f"{name} is not a boolean: {str(v)[:40]!r}")
+    return v
+
+
+def opt_text(v: Any, name: str, limit: int = MAX_STR) -> str | None:
+    """A string (cut to `limit`) or None for null/absent/empty; any other type is BadResponse."""
+    if v is None:
+        return None
+    if not isinstance(v, str):
+        raise BadResponse(f"{name} is not a string: {str(v)[:40]!r}")
+    return v[:limit] or None
+
+
+def text_list(v: Any, name: str, limit: int = MAX_LIST) -> list[str]:
+    """A list of strings (first `limit`, each cut to MAX_STR); null/absent is []."""
+    if v is None:
+        return []
+    if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+        raise BadResponse(f"{name} is not a list of strings")
+    return [s[:MAX_STR] for s in v if s][:limit]
+
+
+def ip_address(ioc: IOC) -> str:
+    """The canonical text of an ipv4/ipv6 IOC. ValueError if it is not an address of its
+    type; NotLookedUp for private/reserved space, which no public service knows about."""
+    import ipaddress
+
+    from sentinelx.pipeline.classify import is_private_ip
+
+    ip = ipaddress.ip_address(ioc.value)  # ValueError for anything else
+    if (ip.version == 4) != (ioc.type is IOCType.IPV4):
+        raise ValueError(f"not an {ioc.type.value} address")
+    if is_private_ip(ip.compressed):
+        raise NotLookedUp(f"{ip.compressed} is a private or reserved address: not looked up")
+    return ip.compressed
+
+
+def echoed_ip(v: Any, expected: str, name: str) -> str:
+    """The address an answer says it is about; BadResponse unless it is `expected` (an
+    answer about another address must never become this one's verdict)."""
+    import ipaddress
+
+    try:
+        same = isinstance(v, str) and ipaddress.ip_address(v) == ipaddress.ip_address(expected)
+    except ValueError:
+        same = False
+    if not same:
+        raise BadResponse(f"{name} is not the address asked about: {str(v)[:60]!r}")
+    return expected
+
+
+def retry_at(resp: HttpResponse, now: float) -> str | None:
+    """When a 429 says to come back: Retry-After in seconds or as an HTTP date, as ISO UTC."""
+    from email.utils import parsedate_to_datetime
+
+    raw = (resp.headers.get("retry-after") or "").strip()
+    if raw.isdigit():
+        return iso_utc(now + min(int(raw), 31 * 86400))
+    try:
+        when = parsedate_to_datetime(raw).timestamp() if raw else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return iso_utc(when) if when is not None and when > now else None
 
 
 def severity_for(score: float) -> Severity:
