@@ -93,7 +93,7 @@ class AbuseIPDB(Provider):
         data = doc.get("data") if isinstance(doc, dict) else None
         if not isinstance(data, dict):
             raise BadResponse("no data object in the reply")
-        facts = read_facts(data, ip_address(ioc))
+        facts = read_facts(data, ioc.value)
         found = facts["is_public"] and (facts["total_reports"] > 0 or facts["score"] > 0
                                         or facts["whitelisted"] is True)
         return self.observe(found, facts)

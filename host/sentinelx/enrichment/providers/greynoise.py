@@ -98,7 +98,7 @@ class GreyNoise(Provider):
         doc = json_body(resp)
         if not isinstance(doc, dict):
             raise BadResponse("the reply is not an object")
-        facts = read_facts(doc, ip_address(ioc))
+        facts = read_facts(doc, ioc.value)
         found = facts["noise"] or facts["riot"] or facts["classification"] not in (None, "unknown")
         return self.observe(found, facts)
 

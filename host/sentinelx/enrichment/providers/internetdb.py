@@ -64,7 +64,7 @@ class InternetDB(Provider):
             doc = json_body(resp)
             detail = doc.get("detail") if isinstance(doc, dict) else None
             if detail == NOT_FOUND:
-                return self.observe(False, {"ip": ip_address(ioc), "ports": [], "hostnames": [],
+                return self.observe(False, {"ip": ioc.value, "ports": [], "hostnames": [],
                                             "tags": [], "vulns": [], "cpes": []})
             return self.status_error(resp, str(detail)[:100] if isinstance(detail, str) else "")
         if resp.status != 200:
@@ -72,7 +72,7 @@ class InternetDB(Provider):
         doc = json_body(resp)
         if not isinstance(doc, dict):
             raise BadResponse("the reply is not an object")
-        facts = read_facts(doc, ip_address(ioc))
+        facts = read_facts(doc, ioc.value)
         return self.observe(any(facts[k] for k in ("ports", "hostnames", "tags", "vulns", "cpes")),
                             facts)
 
