@@ -262,7 +262,7 @@ def _families_ok(v: Any) -> bool:
                                and opt_str(f.get("id", MISSING))) for f in v))
 
 
-OTX_FIELDS: dict[tuple[str, ...], Any] = {
+OTX_FIELDS: dict[tuple[str | int, ...], Any] = {
     ("indicator",): opt_str,
     ("validation",): lambda v: v is MISSING or v is None or (isinstance(v, list) and all(
         isinstance(x, dict) and opt_str(x.get("source", MISSING))
