@@ -192,7 +192,7 @@ def test_retry_at_forms():
     assert retry_at(resp(429, b"", {"retry-after": "60"}), now) == "2027-01-15T08:01:00Z"
     assert retry_at(resp(429, b"", {"retry-after": "Fri, 15 Jan 2027 09:00:00 GMT"}), now) \
         == "2027-01-15T09:00:00Z"
-    for bad in ("soon", "-5", "1e9", "Fri, 99 Jan 2027"):
+    for bad in ("soon", "-5", "1e9", "Fri, 99 Jan 2027", "\u00b2", "9" * 5000, "60 s"):
         assert retry_at(resp(429, b"", {"retry-after": bad}), now) is None
     assert retry_at(resp(429, b""), now) is None
 

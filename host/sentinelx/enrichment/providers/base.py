@@ -8,6 +8,7 @@ one answer to an Observation, and judges an Observation. See docs/design/provide
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import re
 from collections.abc import Callable, Mapping
@@ -252,8 +253,6 @@ def text_list(v: Any, name: str, limit: int = MAX_LIST) -> list[str]:
 def ip_address(ioc: IOC) -> str:
     """The canonical text of an ipv4/ipv6 IOC. ValueError if it is not an address of its
     type; NotLookedUp for private/reserved space, which no public service knows about."""
-    import ipaddress
-
     from sentinelx.pipeline.classify import is_private_ip
 
     ip = ipaddress.ip_address(ioc.value)  # ValueError for anything else
@@ -267,8 +266,6 @@ def ip_address(ioc: IOC) -> str:
 def echoed_ip(v: Any, expected: str, name: str) -> str:
     """The address an answer says it is about; BadResponse unless it is `expected` (an
     answer about another address must never become this one's verdict)."""
-    import ipaddress
-
     try:
         same = isinstance(v, str) and ipaddress.ip_address(v) == ipaddress.ip_address(expected)
     except ValueError:
@@ -283,7 +280,7 @@ def retry_at(resp: HttpResponse, now: float) -> str | None:
     from email.utils import parsedate_to_datetime
 
     raw = (resp.headers.get("retry-after") or "").strip()
-    if raw.isdigit():
+    if re.fullmatch(r"[0-9]{1,12}", raw):  # not str.isdigit: "²" is a digit to it
         return iso_utc(now + min(int(raw), 31 * 86400))
     try:
         when = parsedate_to_datetime(raw).timestamp() if raw else None
