@@ -222,26 +222,31 @@ def str_list(v: Any) -> bool:
 
 
 def same_ip(expected: str) -> Any:
-    return lambda v: v == expected
+    # Absent is fine (nothing to compare); present, it must be the address asked about.
+    return lambda v: v is MISSING or v is None or v == expected
+
+
+def opt_bool(v: Any) -> bool:
+    return v is MISSING or v is None or isinstance(v, bool)
 
 
 # Per documented field: which values a conforming answer may carry.
 ABUSE_FIELDS = {
     "ipAddress": same_ip("118.25.6.39"),
-    "isPublic": lambda v: isinstance(v, bool),
-    "ipVersion": lambda v: is_int(v, 4, 4) or is_int(v, 6, 6),
-    "isWhitelisted": lambda v: v is MISSING or v is None or isinstance(v, bool),
-    "abuseConfidenceScore": lambda v: is_int(v, 0, 100),
-    "totalReports": lambda v: is_int(v, 0, 10**9),
-    "numDistinctUsers": lambda v: v is MISSING or is_int(v, 0, 10**9),
+    "isPublic": opt_bool,
+    "ipVersion": lambda v: v is MISSING or v is None or is_int(v, 4, 4) or is_int(v, 6, 6),
+    "isWhitelisted": opt_bool,
+    "abuseConfidenceScore": lambda v: is_int(v, 0, 100),  # the verdict: never optional
+    "totalReports": lambda v: v is MISSING or v is None or is_int(v, 0, 10**9),
+    "numDistinctUsers": lambda v: v is MISSING or is_int(v, 0, 10**9),  # null is not a count
     "lastReportedAt": opt_str, "countryCode": opt_str, "usageType": opt_str, "isp": opt_str,
     "domain": opt_str, "hostnames": str_list,
-    "isTor": lambda v: v is MISSING or isinstance(v, bool),
+    "isTor": opt_bool,
 }
 GREY_FIELDS = {
     "ip": same_ip("45.83.66.10"),
-    "noise": lambda v: isinstance(v, bool),
-    "riot": lambda v: isinstance(v, bool),
+    "noise": opt_bool,
+    "riot": opt_bool,
     "classification": lambda v: v is MISSING or v is None or v == "" or (
         isinstance(v, str) and re.fullmatch(r"[a-z_]{1,32}", v[:64].lower()) is not None),
     "name": opt_str, "last_seen": opt_str, "message": opt_str, "link": lambda v: True,
@@ -268,7 +273,14 @@ OTX_FIELDS: dict[tuple[str | int, ...], Any] = {
         isinstance(x, dict) and opt_str(x.get("source", MISSING))
         and opt_str(x.get("message", MISSING)) for x in v)),
     ("pulse_info",): lambda v: False if not isinstance(v, dict) else None,  # None: recheck
-    ("pulse_info", "count"): lambda v: is_int(v, 3, 10**9),  # 3 pulses in the fixture
+    # 3 pulses in the fixture: absent, the count is theirs.
+    ("pulse_info", "count"): lambda v: v is MISSING or v is None or is_int(v, 3, 10**9),
+    ("pulse_info", "pulses"): lambda v: v is MISSING or v is None or (
+        isinstance(v, list) and len(v) <= 4 and all(
+            isinstance(p, dict) and isinstance(p.get("name"), str) and p["name"] != ""
+            and opt_str(p.get("id", MISSING)) and opt_str(p.get("adversary", MISSING))
+            and opt_str(p.get("created", MISSING)) and _families_ok(p.get("malware_families", MISSING))
+            and str_list(p.get("tags", MISSING)) for p in v)),
     ("pulse_info", "pulses", 0, "name"): lambda v: isinstance(v, str) and v != "",
     ("pulse_info", "pulses", 0, "malware_families"): _families_ok,
     ("pulse_info", "pulses", 0, "tags"): str_list,
@@ -427,3 +439,33 @@ def test_internetdb_never_decides(ports, tags):
     p = make(InternetDB)
     j = p.judge(i, parse_ok(p, i, resp(200, body)))
     assert j.verdict is Verdict.NO_DATA and j.score == 0
+
+
+@pytest.mark.parametrize(("cls", "t", "value", "body", "verdict"), [
+    (AbuseIPDB, "ipv4", "1.2.3.4", {"data": {"abuseConfidenceScore": 87, "totalReports": 3}},
+     Verdict.MALICIOUS),
+    (AbuseIPDB, "ipv6", "2001:4860::8888", {"data": {"abuseConfidenceScore": 0}}, Verdict.NO_DATA),
+    (GreyNoise, "ipv4", "1.2.3.4", {"classification": "malicious"}, Verdict.MALICIOUS),
+    (GreyNoise, "ipv4", "1.2.3.4", {"riot": True}, Verdict.CLEAN),
+    (InternetDB, "ipv4", "1.2.3.4", {"ports": [443]}, Verdict.NO_DATA),
+    (OTX, "domain", "evil.net", {"pulse_info": {"pulses": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}},
+     Verdict.MALICIOUS),
+    (OTX, "domain", "evil.net", {"pulse_info": {"count": 1}}, Verdict.SUSPICIOUS),
+])
+def test_minimal_answers_keep_their_meaning(cls, t, value, body, verdict):
+    """Fields the verdict can do without may be absent (never of the wrong type)."""
+    p = make(cls)
+    assert p.judge(ioc(t, value), parse_ok(p, ioc(t, value), resp(200, body))).verdict is verdict
+
+
+@pytest.mark.parametrize(("cls", "body"), [
+    (AbuseIPDB, {"data": {"totalReports": 3}}),
+    (AbuseIPDB, {"errors": []}),
+    (GreyNoise, {"ip": "1.2.3.4", "message": "Success"}),
+    (InternetDB, {"ip": "1.2.3.4"}),
+    (OTX, {"pulse_info": {}}),
+    (OTX, {"indicator": "evil.net"}),
+])
+def test_answers_without_their_core_are_bad_responses(cls, body):
+    with pytest.raises(BadResponse):
+        make(cls).parse(ioc("ipv4", "1.2.3.4"), resp(200, body))

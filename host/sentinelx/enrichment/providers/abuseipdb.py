@@ -12,6 +12,7 @@ which would blow the response size cap, and the verdict needs none of them.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 from urllib.parse import quote
 
@@ -94,16 +95,18 @@ class AbuseIPDB(Provider):
         if not isinstance(data, dict):
             raise BadResponse("no data object in the reply")
         facts = read_facts(data, ioc.value)
-        found = facts["is_public"] and (facts["total_reports"] > 0 or facts["score"] > 0
-                                        or facts["whitelisted"] is True)
+        found = facts["is_public"] and bool(facts["total_reports"] or facts["score"]
+                                            or facts["whitelisted"] is True)
         return self.observe(found, facts)
 
     def judge(self, ioc: IOC, obs: Observation) -> Judgement:
         f = obs.facts
         if not f.get("is_public", False):
             return NO_DATA
-        score, reports = count(f["score"], "score", high=100), count(f["total_reports"], "reports")
-        summary = f"abuse score {score}, {reports} report{'s' if reports != 1 else ''}"
+        score, reports = count(f["score"], "score", high=100), f.get("total_reports")
+        summary = f"abuse score {score}"
+        if isinstance(reports, int):
+            summary += f", {reports} report{'s' if reports != 1 else ''}"
         if f.get("is_tor"):
             summary += ", Tor exit"
         if f.get("whitelisted") is True:
@@ -119,16 +122,19 @@ class AbuseIPDB(Provider):
 def read_facts(data: dict[str, Any], ip: str) -> dict[str, Any]:
     """The facts of one `data` object; BadResponse for any field of the wrong type."""
     version = data.get("ipVersion")
+    if version is None:
+        version = ipaddress.ip_address(ip).version
     if version not in (4, 6) or isinstance(version, bool):
         raise BadResponse(f"ipVersion is not 4 or 6: {str(version)[:20]!r}")
     whitelisted = data.get("isWhitelisted")  # null when no allow-list lookup was made
     return {
         "ip": echoed_ip(data.get("ipAddress"), ip, "ipAddress"),
-        "is_public": flag(data.get("isPublic"), "isPublic"),
+        "is_public": flag(data.get("isPublic"), "isPublic", default=True),
         "ip_version": version,
         "whitelisted": None if whitelisted is None else flag(whitelisted, "isWhitelisted"),
         "score": count(data.get("abuseConfidenceScore"), "abuseConfidenceScore", high=100),
-        "total_reports": count(data.get("totalReports"), "totalReports"),
+        "total_reports": None if data.get("totalReports") is None
+        else count(data["totalReports"], "totalReports"),
         "distinct_users": count(data.get("numDistinctUsers", 0), "numDistinctUsers"),
         "last_reported_at": opt_text(data.get("lastReportedAt"), "lastReportedAt", 40),
         "country_code": opt_text(data.get("countryCode"), "countryCode", 8),
@@ -136,7 +142,7 @@ def read_facts(data: dict[str, Any], ip: str) -> dict[str, Any]:
         "isp": opt_text(data.get("isp"), "isp", 200),
         "domain": opt_text(data.get("domain"), "domain", 253),
         "hostnames": text_list(data.get("hostnames"), "hostnames", 20),
-        "is_tor": flag(data.get("isTor", False), "isTor"),
+        "is_tor": flag(data.get("isTor"), "isTor", default=False),
     }
 
 

@@ -225,8 +225,11 @@ def texts(v: Any, limit: int = MAX_LIST) -> list[str]:
     return [s[:MAX_STR] for s in v if isinstance(s, str) and s][:limit] if isinstance(v, list) else []
 
 
-def flag(v: Any, name: str) -> bool:
-    """A JSON boolean, or BadResponse (0/1, "true" and null are not booleans)."""
+def flag(v: Any, name: str, default: bool | None = None) -> bool:
+    """A JSON boolean, or BadResponse (0/1 and "true" are not booleans). null/absent is
+    `default` when one is given (a field the verdict can do without), else BadResponse."""
+    if v is None and default is not None:
+        return default
     if not isinstance(v, bool):
         raise BadResponse(f"{name} is not a boolean: {str(v)[:40]!r}")
     return v
@@ -265,7 +268,9 @@ def ip_address(ioc: IOC) -> str:
 
 def echoed_ip(v: Any, expected: str, name: str) -> str:
     """The address an answer says it is about; BadResponse unless it is `expected` (an
-    answer about another address must never become this one's verdict)."""
+    answer about another address must never become this one's verdict). Absent: `expected`."""
+    if v is None:
+        return expected
     try:
         same = isinstance(v, str) and ipaddress.ip_address(v) == ipaddress.ip_address(expected)
     except ValueError:

@@ -124,7 +124,10 @@ class GreyNoise(Provider):
 
 
 def read_facts(doc: dict[str, Any], ip: str) -> dict[str, Any]:
-    """The facts of a 200 answer; BadResponse for any field of the wrong type."""
+    """The facts of a 200 answer; BadResponse for any field of the wrong type, or for an
+    object that carries none of noise, riot and classification (not a GreyNoise answer)."""
+    if all(doc.get(k) is None for k in ("noise", "riot", "classification")):
+        raise BadResponse("no noise, riot or classification in the reply")
     cls = opt_text(doc.get("classification"), "classification", 64)
     if cls is not None:
         cls = cls.lower()
@@ -132,8 +135,8 @@ def read_facts(doc: dict[str, Any], ip: str) -> dict[str, Any]:
             raise BadResponse(f"classification is not a word: {cls[:40]!r}")
     return {
         "ip": echoed_ip(doc.get("ip"), ip, "ip"),
-        "noise": flag(doc.get("noise"), "noise"),
-        "riot": flag(doc.get("riot"), "riot"),
+        "noise": flag(doc.get("noise"), "noise", default=False),
+        "riot": flag(doc.get("riot"), "riot", default=False),
         "classification": cls,
         "name": opt_text(doc.get("name"), "name", 200),
         "last_seen": opt_text(doc.get("last_seen"), "last_seen", 40),

@@ -34,6 +34,7 @@ from sentinelx.pipeline.models import IOC, IOCType
 
 NOT_FOUND = "No information available"
 MAX_PORTS = 200
+LISTS = ("ports", "hostnames", "tags", "vulns", "cpes")
 _CVE = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}", re.IGNORECASE)
 
 
@@ -73,8 +74,7 @@ class InternetDB(Provider):
         if not isinstance(doc, dict):
             raise BadResponse("the reply is not an object")
         facts = read_facts(doc, ioc.value)
-        return self.observe(any(facts[k] for k in ("ports", "hostnames", "tags", "vulns", "cpes")),
-                            facts)
+        return self.observe(any(facts[k] for k in LISTS), facts)
 
     def judge(self, ioc: IOC, obs: Observation) -> Judgement:
         # Never a verdict: the summary only says what is exposed.
@@ -96,7 +96,10 @@ def exposure(f: dict[str, Any]) -> str:
 
 
 def read_facts(doc: dict[str, Any], ip: str) -> dict[str, Any]:
-    """The facts of a 200 answer; BadResponse for any field of the wrong type."""
+    """The facts of a 200 answer; BadResponse for any field of the wrong type, or for an
+    object with none of InternetDB's lists (not an InternetDB answer)."""
+    if all(doc.get(k) is None for k in LISTS):
+        raise BadResponse("none of ports, hostnames, tags, vulns, cpes in the reply")
     ports = doc.get("ports")
     ports = [] if ports is None else ports
     if not isinstance(ports, list) or not all(

@@ -215,10 +215,15 @@ def read_facts(doc: dict[str, Any]) -> dict[str, Any]:
     info = doc.get("pulse_info")
     if not isinstance(info, dict):
         raise BadResponse("no pulse_info object in the reply")
-    n = count(info.get("count"), "pulse_info.count")
     raw = info.get("pulses")
     raw = [] if raw is None else raw
-    if not isinstance(raw, list) or len(raw) > n:
+    if not isinstance(raw, list):
+        raise BadResponse("pulse_info.pulses is not a list")
+    if info.get("count") is None and not raw:
+        raise BadResponse("pulse_info has neither a count nor pulses")
+    # The count is the total; `pulses` may be cut short, never longer.
+    n = len(raw) if info.get("count") is None else count(info["count"], "pulse_info.count")
+    if len(raw) > n:
         raise BadResponse("pulse_info.pulses is not a list of at most `count` pulses")
     pulses = [_pulse(p) for p in raw]
     related = info.get("related")
