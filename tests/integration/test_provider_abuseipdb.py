@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -160,3 +161,15 @@ def test_verify_key_request_proves_the_key(fake):
     assert good is not None and bad is not None
     assert make(fake).ctx.http.send(good).status == 200
     assert make(fake).ctx.http.send(bad).status == 401
+
+
+def test_fake_quirk_html_errors_without_accept_are_still_typed(fake):
+    """Without Accept: application/json AbuseIPDB answers errors as HTML; the provider
+    always sends it, and copes with the HTML anyway."""
+    p = make(fake, key="wrong-key-" + "y" * 70)
+    req = p.request(ip("1.2.3.4"))
+    bare = dataclasses.replace(req, headers={"Key": req.headers["Key"]})
+    answer = p.ctx.http.send(bare)
+    assert answer.status == 401 and answer.content_type.startswith("text/html")
+    out = p.parse(ip("1.2.3.4"), answer)
+    assert isinstance(out, EnrichmentError) and out.code is ErrorCode.AUTH
