@@ -41,6 +41,7 @@ _HEX = re.compile(r"[0-9a-f]+")
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+"
                        r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _DIGITS = re.compile(r"[0-9]{1,15}")
+_STATUS = re.compile(r"[a-z0-9_]{1,40}")
 
 
 def headers(key: str | None) -> dict[str, str]:
@@ -95,14 +96,14 @@ def envelope(p: Provider, resp: HttpResponse, *, not_found: frozenset[str],
     """The JSON object of an `ok` answer; an Observation(found=False) for a not-found
     spelling; a typed error for HTTP errors and error statuses; BadResponse otherwise."""
     if resp.status != 200:
-        status = _status_only(resp)
+        status = _token(p, _status_only(resp))
         err = p.status_error(resp, status or "")
         return dataclasses.replace(err, provider_code=status,
                                    retry_at=retry_at(resp, p.ctx.clock()) if resp.status == 429 else None)
     doc = json_body(resp)
     if not isinstance(doc, dict) or not isinstance(doc.get("query_status"), str):
         raise BadResponse("no query_status in the answer")
-    status = doc["query_status"][:64]
+    status = doc["query_status"]
     label = p.SPEC.label
     if status == "ok":
         return doc
@@ -114,7 +115,8 @@ def envelope(p: Provider, resp: HttpResponse, *, not_found: frozenset[str],
         return p.error(ErrorCode.RATE_LIMITED, f"{label} rate limit reached ({status})", status)
     if status in rejected:
         return p.error(ErrorCode.BAD_REQUEST, f"{label} rejected the value ({status})", status)
-    raise BadResponse(f"unknown query_status {status[:40]!r}")
+    token = _token(p, status)
+    raise BadResponse(f"unknown query_status {token!r}" if token else "unreadable query_status")
 
 
 def _status_only(resp: HttpResponse) -> str | None:
@@ -124,7 +126,16 @@ def _status_only(resp: HttpResponse) -> str | None:
     except BadResponse:
         return None
     qs = doc.get("query_status") if isinstance(doc, dict) else None
-    return qs[:64] if isinstance(qs, str) and qs.isprintable() else None
+    return qs if isinstance(qs, str) else None
+
+
+def _token(p: Provider, status: str | None) -> str | None:
+    """A status word fit to show and keep (`unknown_auth_key`); None for anything else,
+    and for anything that overlaps the key (a server could echo it back)."""
+    if status is None or not _STATUS.fullmatch(status):
+        return None
+    key = p.ctx.key
+    return None if key and (status in key or key in status) else status
 
 
 def retry_at(resp: HttpResponse, now: float) -> str | None:

@@ -134,7 +134,8 @@ class ThreatFox(Provider):
     def _matches(self, ioc: IOC, row: dict[str, Any]) -> bool:
         if ioc.type in HASH_TYPES:
             return True  # the IOCs seen with that sample, not the hash itself
-        value, term = row["ioc"], self._term(ioc)
+        value: str = row["ioc"]
+        term = self._term(ioc)
         if ioc.type is IOCType.IPV4:
             return _host_of(value) == term
         if ioc.type is IOCType.DOMAIN:

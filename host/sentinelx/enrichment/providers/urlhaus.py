@@ -49,7 +49,7 @@ def _blacklists(v: Any) -> dict[str, str]:
 
 
 def _url_status(v: Any, name: str) -> str:
-    if v not in URL_STATUSES:
+    if not isinstance(v, str) or v not in URL_STATUSES:
         raise BadResponse(f"{name} is not online/offline/unknown: {str(v)[:40]!r}")
     return str(v)
 
