@@ -4,7 +4,9 @@ envelope, and hostile answers (generated) that must never become a verdict."""
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -18,7 +20,7 @@ from sentinelx.enrichment.providers.base import GENERIC_KEY, Provider
 from sentinelx.enrichment.providers.malwarebazaar import MalwareBazaar
 from sentinelx.enrichment.providers.threatfox import ThreatFox
 from sentinelx.enrichment.providers.urlhaus import URLhaus
-from tests.unit.abusech_support import KEY, cacheable, ioc, make, resp, validator
+from tests.unit.abusech_support import KEY, cacheable, fx, ioc, make, resp, validator
 
 PROVIDERS = [URLhaus, ThreatFox, MalwareBazaar]
 SHA256 = "b325c92fa540edeb89b95dbfd4400c1cb33599c66859a87aead820e568a2ebe7"
@@ -238,3 +240,41 @@ def test_numbers_as_strings() -> None:
     for bad in ("12.5", "1e9", "-3", " 4", "9" * 16, "NaN", "Infinity", 12.0, True, 10**13):
         with pytest.raises(BadResponse):
             abusech.opt_num(bad, "n")
+
+
+# --- parsed.json: the recorded shapes as the host parses them; the extension's renderer
+# tests read this file, so a change in facts shows up here first. Regenerate with
+# SENTINELX_REGEN_PARSED=1 after checking the difference. ---------------------------------
+
+PARSED_CASES = {
+    "urlhaus": [
+        ("url_online", "url",
+         "http://sskymedia.com/VMYB-ht_JAQo-gi/INV/99401FORPO/20673114777/US/Outstanding-Invoices/"),
+        ("url_offline", "url", "http://45.61.49.78/razor/r4z0r.mips"), ("host_ip", "ipv4", "1.1.1.1"),
+        ("host_abused_legit", "domain", "gist.github.com"), ("host_offline_domain", "domain", "vektorex.com"),
+        ("payload", "md5", "12c8aec5766ac3e6f26f2505e2f4a8f2"), ("no_results", "url", "http://nope.test/"),
+    ],
+    "threatfox": [
+        ("search_ioc_ip", "ipv4", "139.180.203.104"),
+        ("search_ioc_domain_low", "domain", "update-check.example-cdn.net"),
+        ("search_hash", "md5", "5b7e82e051ade4b14d163eea2a17bf8b"), ("no_result", "ipv4", "198.51.100.7"),
+        ("illegal_search_term", "domain", "a.io"),
+    ],
+    "malwarebazaar": [("get_info", "sha256", SHA256), ("hash_not_found", "md5", "0" * 32)],
+}
+
+
+@pytest.mark.parametrize("cls", PROVIDERS)
+def test_parsed_recorded_shapes_match_parsed_json(cls: type[Provider]) -> None:
+    p, out = make(cls), {}
+    for name, t, v in PARSED_CASES[cls.SPEC.name]:
+        i = ioc(t, v)
+        obs = p.parse(i, resp(fx(cls.SPEC.name, name)))
+        assert isinstance(obs, Observation)
+        j = cacheable(p, i, obs)
+        out[name] = {"ioc": {"type": t, "value": v}, "found": obs.found, "facts": obs.facts,
+                     "verdict": j.verdict.value, "summary": j.summary, "link": p.link(i, obs)}
+    path = Path(__file__).resolve().parents[1] / "data" / "providers" / cls.SPEC.name / "parsed.json"
+    if os.environ.get("SENTINELX_REGEN_PARSED"):
+        path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+    assert json.loads(path.read_text()) == out
