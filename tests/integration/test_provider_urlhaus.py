@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sentinelx.enrichment.models import ErrorCode, Verdict
+from sentinelx.enrichment.models import ErrorCode, Observation, Verdict
 from sentinelx.enrichment.providers.urlhaus import URLhaus
 from sentinelx.pipeline.models import IOC
 from tests.integration.abusech_net import KEY, TransportCases, failed, found, ioc, provider, run
@@ -97,4 +97,4 @@ def test_the_fakes_own_checks_agree_with_the_provider(fake: FakeURLhaus) -> None
     for t, v in [("url", "ftp://files.test/a"), ("domain", "xn--80ak6aa92e.com"), ("ipv4", "10.0.0.1"),
                  ("sha256", "f" * 64)]:
         out = run(p, ioc(t, v))
-        assert not isinstance(out, type(None)) and getattr(out, "found", None) is False, (t, out)
+        assert isinstance(out, Observation) and not out.found, (t, out)

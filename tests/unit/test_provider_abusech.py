@@ -126,6 +126,22 @@ def test_the_key_never_travels_in_a_message(cls: type[Provider]) -> None:
 
 
 @pytest.mark.parametrize("cls", PROVIDERS)
+@pytest.mark.parametrize("http", [200, 401, 403, 429])
+def test_a_word_like_key_echoed_as_query_status_is_dropped(cls: type[Provider], http: int) -> None:
+    """A hex key looks like a status word: the overlap check, not the word rule, must stop it."""
+    key = "0123456789abcdef0123456789abcdef"
+    p = make(cls, key=key)
+    for status in (key, f"bad_{key}", key[:20]):
+        try:
+            out = p.parse(SAMPLE[p.name], resp({"query_status": status}, http))
+        except BadResponse as e:
+            assert key[:20] not in str(e)
+            continue
+        assert isinstance(out, EnrichmentError) and out.provider_code is None
+        assert key[:20] not in out.message
+
+
+@pytest.mark.parametrize("cls", PROVIDERS)
 @pytest.mark.parametrize("body", [
     b"", b"<html>502 Bad Gateway</html>", b'{"query_status": "ok"', b"[]", b"null", b'"ok"',
     b'{"query_status": 1}', b'{"query_status": null}', b'{"status": "ok"}',
