@@ -4,7 +4,6 @@ no I/O, answers built from the recorded shapes, and the facts-schema check the e
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -54,12 +53,3 @@ def cacheable(p: Provider, i: IOC, obs: Observation) -> Judgement:
     assert p.judge(i, again) == first
     return first
 
-
-def finite(v: Any) -> bool:
-    if isinstance(v, float):
-        return math.isfinite(v)
-    if isinstance(v, dict):
-        return all(finite(x) for x in v.values())
-    if isinstance(v, list):
-        return all(finite(x) for x in v)
-    return True

@@ -7,6 +7,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -27,7 +28,7 @@ SHA256 = "b325c92fa540edeb89b95dbfd4400c1cb33599c66859a87aead820e568a2ebe7"
 # One IOC each provider takes, used where the type does not matter.
 SAMPLE = {"urlhaus": ioc("url", "http://evil.test/a.exe"), "threatfox": ioc("ipv4", "139.180.203.104"),
           "malwarebazaar": ioc("sha256", SHA256)}
-OK_BODY = {"urlhaus": {"query_status": "ok", "url_status": "online"},
+OK_BODY: dict[str, dict[str, Any]] = {"urlhaus": {"query_status": "ok", "url_status": "online"},
            "threatfox": {"query_status": "ok", "data": [{"ioc": "139.180.203.104:443",
                                                          "confidence_level": 75}]},
            "malwarebazaar": {"query_status": "ok", "data": [{"sha256_hash": SHA256}]}}
@@ -188,7 +189,7 @@ JSON = st.recursive(
     max_leaves=30,
 )
 # Values that are wrong for any field the providers read (text, count, list, or object).
-WRONG = (st.booleans() | st.floats(allow_nan=True, allow_infinity=True)
+WRONG: st.SearchStrategy[Any] = (st.booleans() | st.floats(allow_nan=True, allow_infinity=True)
          | st.integers(min_value=10**13, max_value=10**40) | st.integers(max_value=-1)
          | st.just([[[[]]]]) | st.dictionaries(st.text(max_size=3), st.integers(), min_size=1, max_size=2))
 
@@ -216,7 +217,8 @@ def test_any_json_is_handled_soundly(cls: type[Provider], doc: object) -> None:
 @pytest.mark.parametrize("cls", PROVIDERS)
 @settings(max_examples=150, deadline=None)
 @given(extra=st.dictionaries(st.text(max_size=12), JSON, max_size=6))
-def test_ok_answers_with_arbitrary_fields_are_handled_soundly(cls: type[Provider], extra: dict) -> None:
+def test_ok_answers_with_arbitrary_fields_are_handled_soundly(cls: type[Provider],
+                                                            extra: dict[str, Any]) -> None:
     p = make(cls)
     body = {**OK_BODY[p.name], **extra, "query_status": "ok"}
     _outcome_is_sound(p, json.dumps(body).encode())

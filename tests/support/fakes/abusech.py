@@ -21,7 +21,7 @@ import ipaddress
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from tests.support.fakes.base import Answer, FakeProvider, Request
 
@@ -46,8 +46,9 @@ class AbuseChFake(FakeProvider):
         super().__init__(api_key)
         self.bad_key = bad_key  # "401" | "403" | "200": how a wrong key is answered
 
-    def lookups(self) -> list[Request]:
-        return list(self.requests)
+    def __enter__(self) -> Self:  # the base returns FakeProvider; keep the subclass type
+        super().__enter__()
+        return self
 
     def _auth(self, req: Request) -> Answer | None:
         key = req.headers.get("auth-key")
