@@ -296,3 +296,29 @@ def test_parsed_recorded_shapes_match_parsed_json(cls: type[Provider]) -> None:
     if os.environ.get("SENTINELX_REGEN_PARSED"):
         path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     assert json.loads(path.read_text()) == out
+
+
+ERROR_FIXTURES = {
+    ("urlhaus", "invalid_url"): ErrorCode.BAD_REQUEST, ("urlhaus", "invalid_host"): ErrorCode.BAD_REQUEST,
+    ("urlhaus", "http_post_expected"): ErrorCode.BAD_REQUEST, ("urlhaus", "unknown_auth_key"): ErrorCode.AUTH,
+    ("threatfox", "illegal_hash"): ErrorCode.BAD_REQUEST, ("threatfox", "unknown_auth_key"): ErrorCode.AUTH,
+    ("malwarebazaar", "illegal_hash"): ErrorCode.BAD_REQUEST,
+    ("malwarebazaar", "unknown_auth_key"): ErrorCode.AUTH,
+}
+
+
+@pytest.mark.parametrize(("name", "fixture", "code"), [(*k, v) for k, v in ERROR_FIXTURES.items()])
+def test_recorded_error_answers(name: str, fixture: str, code: ErrorCode) -> None:
+    cls = next(c for c in PROVIDERS if c.SPEC.name == name)
+    out = make(cls).parse(SAMPLE[name], resp(fx(name, fixture)))
+    assert isinstance(out, EnrichmentError) and out.code is code
+    assert out.provider_code == fx(name, fixture)["query_status"]
+
+
+@pytest.mark.parametrize("cls", PROVIDERS)
+def test_every_recorded_shape_is_tested(cls: type[Provider]) -> None:
+    name = cls.SPEC.name
+    folder = Path(__file__).resolve().parents[1] / "data" / "providers" / name
+    on_disk = {p.stem for p in folder.glob("*.json")} - {"parsed"}
+    covered = {f for f, *_ in PARSED_CASES[name]} | {f for (n, f) in ERROR_FIXTURES if n == name}
+    assert on_disk == covered
