@@ -322,3 +322,15 @@ def test_every_recorded_shape_is_tested(cls: type[Provider]) -> None:
     on_disk = {p.stem for p in folder.glob("*.json")} - {"parsed"}
     covered = {f for f, *_ in PARSED_CASES[name]} | {f for (n, f) in ERROR_FIXTURES if n == name}
     assert on_disk == covered
+
+
+@pytest.mark.parametrize("cls", PROVIDERS)
+def test_facts_schema_ships_with_the_package(cls: type[Provider]) -> None:
+    """install.sh does a plain (non-editable) pip install: the schema must be package data."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    rel = cls.SPEC.facts_schema_path.relative_to(root / "host" / "sentinelx").as_posix()
+    assert any(fnmatch.fnmatch(rel, p) for p in patterns["sentinelx"])
