@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sentinelx.config import ConfigError
 from sentinelx.enrichment.models import BadResponse, EnrichmentError, ErrorCode, Observation, Verdict
-from sentinelx.enrichment.providers.threatfox import ThreatFox, _confidence_setting
+from sentinelx.enrichment.providers.threatfox import ThreatFox, _confidence_setting, _host_of
 from tests.unit.abusech_support import cacheable, fx, ioc, make, resp
 
 IP = ioc("ipv4", "139.180.203.104")
@@ -173,3 +173,11 @@ def test_wrong_types_in_a_row_are_bad_responses(field: str, v: Any) -> None:
     row = rows("search_ioc_ip")[0] | {field: v}
     with pytest.raises(BadResponse):
         make(ThreatFox).parse(IP, resp({"query_status": "ok", "data": [row]}))
+
+
+@pytest.mark.parametrize(("value", "host"), [
+    ("139.180.203.104:443", "139.180.203.104"), ("139.180.203.104", "139.180.203.104"),
+    ("evil.test:443", None), ("1.2.3.4:80:1", None), ("01.2.3.4:80", None), ("[::1]:443", None),
+])
+def test_host_of_an_ip_port(value: str, host: str | None) -> None:
+    assert _host_of(value) == host

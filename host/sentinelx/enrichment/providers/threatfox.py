@@ -50,11 +50,10 @@ def _confidence_setting(v: Value) -> Value:
 
 
 def _host_of(ioc_value: str) -> str | None:
-    """The IP of an `ip:port` (or `[v6]:port`) IOC, normalised; None if it is not one."""
+    """The IPv4 address of an `ip:port` (or bare IP) IOC; None if it is not one."""
     host = ioc_value.rsplit(":", 1)[0] if ioc_value.count(":") == 1 else ioc_value
-    host = host.strip("[]") if host.startswith("[") and "]:" in ioc_value else host
     try:
-        return str(ipaddress.ip_address(host))
+        return str(ipaddress.IPv4Address(host))
     except ValueError:
         return None
 
