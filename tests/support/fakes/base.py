@@ -107,7 +107,8 @@ class FakeProvider:
 
     def __enter__(self) -> FakeProvider:
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
