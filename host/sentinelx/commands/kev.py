@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     from sentinelx.commands.common import fail
     from sentinelx.enrichment.http import SafeHttp, allowlist
+    from sentinelx.enrichment.models import EnrichmentError
     from sentinelx.enrichment.providers.base import ProviderContext
     from sentinelx.enrichment.providers.kev import KEV, default_data_dir
 
@@ -66,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
                   f"downloaded {age:.1f} h ago ({info['path']})")
         return 0
     out = provider.update()
-    if not hasattr(out, "entries"):
-        print(f"sentinelx: error: {out.message}", file=sys.stderr)  # type: ignore[union-attr]
+    if isinstance(out, EnrichmentError):
+        print(f"sentinelx: error: {out.message}", file=sys.stderr)
         return 1
     info = {"catalog_version": out.version, "count": len(out.entries),
             "path": str(provider.feed_path)}

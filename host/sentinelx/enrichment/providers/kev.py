@@ -75,8 +75,9 @@ def _str(entry: dict[str, Any], name: str, required: bool) -> str | None:
 def _entry(e: Any, version: str) -> tuple[str, dict[str, Any]]:
     if not isinstance(e, dict):
         raise BadResponse("a KEV entry is not an object")
+    raw = e.get("cveID")
     try:
-        ident = cve_id(e.get("cveID") if isinstance(e.get("cveID"), str) else "")
+        ident = cve_id(raw if isinstance(raw, str) else "")
     except ValueError:
         raise BadResponse(f"bad cveID {str(e.get('cveID'))[:40]!r}") from None
     dates = {}

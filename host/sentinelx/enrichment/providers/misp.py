@@ -323,8 +323,8 @@ class MISP(Provider):
             return NO_DATA
         verdict = _LEVELS[best[0]]
         if verdict is Verdict.MALICIOUS:
-            level = {v: k for k, v in THREAT_LEVELS.items()}.get((best[2] or {}).get("threat_level"), 4)
-            score = _SCORE[level]
+            named = str((best[2] or {}).get("threat_level"))
+            score = _SCORE[next((k for k, v in THREAT_LEVELS.items() if v == named), 4)]
         else:
             score = SUSPICIOUS_SCORE if verdict is Verdict.SUSPICIOUS else 0.0
         return judgement(verdict, score, best[1])
