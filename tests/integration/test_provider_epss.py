@@ -100,3 +100,11 @@ def test_wrong_shapes_are_bad_responses(fake, tmp_path, entry):
     fake.program("body", body={"status": "OK", "data": [entry]})
     out = lookup(epss(fake, tmp_path), cve("CVE-2021-44228"), retry=FAST)
     assert isinstance(out, EnrichmentError) and out.code is ErrorCode.BAD_RESPONSE
+
+
+def test_a_bare_origin_base_url_gets_the_documented_path(fake, tmp_path):
+    origin = fake.base_url.removesuffix(fake.prefix)
+    http = SafeHttp(allowlist([origin]), timeout=(2.0, 5.0))
+    p = EPSS(ProviderContext(origin, None, {}, http, time.time, tmp_path))
+    assert lookup(p, cve("CVE-2021-44228"), retry=FAST).found
+    assert fake.requests[0].path == "/data/v1/epss"

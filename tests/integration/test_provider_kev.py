@@ -166,3 +166,11 @@ def test_cli_refuses_a_plain_http_feed_that_is_not_local(tmp_path, monkeypatch, 
     monkeypatch.setenv("SENTINELX_CACHE_DIR", str(tmp_path / "cache"))
     assert main(["kev", "update", "--url", "http://example.com/kev.json"]) == 2
     assert "https" in capsys.readouterr().err
+
+
+def test_a_bare_origin_base_url_gets_the_documented_path(fake, tmp_path):
+    origin = fake.base_url.removesuffix(fake.prefix)
+    http = SafeHttp(allowlist([origin]), timeout=(2.0, 5.0))
+    p = KEV(ProviderContext(origin, None, {}, http, Clock(), tmp_path))
+    assert p.fetch(cve("CVE-2021-44228")).found
+    assert fake.requests[0].path == kev_module.FEED_PATH

@@ -169,3 +169,11 @@ def test_verify_key_request_proves_the_key(fake, tmp_path):
 def test_link_is_the_nvd_detail_page(fake, tmp_path):
     assert nvd(fake, tmp_path).link(cve("cve-2021-44228"), None) == \
         "https://nvd.nist.gov/vuln/detail/CVE-2021-44228"
+
+
+def test_a_bare_origin_base_url_gets_the_documented_path(fake, tmp_path):
+    origin = fake.base_url.removesuffix(fake.prefix)
+    http = SafeHttp(allowlist([origin]), timeout=(2.0, 5.0))
+    p = NVD(ProviderContext(origin, None, {}, http, time.time, tmp_path))
+    assert isinstance(lookup(p, cve("CVE-2021-44228"), retry=FAST), Observation)
+    assert fake.requests[0].path == "/rest/json/cves/2.0"

@@ -274,3 +274,41 @@ def test_kev_judge_needs_the_flag():
     k = kev_mod.KEV(ctx())
     assert k.judge(cve("CVE-1"), Observation("kev", True, {"cve_id": "CVE-2021-44228",
                                                            "catalog_version": "x"}, 0)).summary == ""
+
+
+@pytest.mark.parametrize(("base", "documented", "tail", "url"), [
+    ("https://services.nvd.nist.gov/rest/json/cves/2.0", "/rest/json/cves/2.0", "/cves/2.0",
+     "https://services.nvd.nist.gov/rest/json/cves/2.0"),
+    ("https://services.nvd.nist.gov/rest/json/", "/rest/json/cves/2.0", "/cves/2.0",
+     "https://services.nvd.nist.gov/rest/json/cves/2.0"),
+    ("http://127.0.0.1:8080", "/rest/json/cves/2.0", "/cves/2.0",
+     "http://127.0.0.1:8080/rest/json/cves/2.0"),
+    ("https://api.first.org/data/v1", "/data/v1/epss", "/epss", "https://api.first.org/data/v1/epss"),
+    ("https://mirror.example/epss/", "/data/v1/epss", "/epss", "https://mirror.example/epss"),
+    ("https://mirror.example", "/data/v1/epss", "/epss", "https://mirror.example/data/v1/epss"),
+    ("https://mirror.example/kev.json", kev_mod.FEED_PATH, "", "https://mirror.example/kev.json"),
+    ("https://www.cisa.gov", kev_mod.FEED_PATH, "", kev_mod.FEED_URL),
+])
+def test_endpoint_for_a_base_url(base, documented, tail, url):
+    assert nvd_mod.endpoint(base, documented, tail) == url
+
+
+def test_every_module_defines_exactly_one_provider():
+    # What providers/registry.py requires of a module it loads.
+    import inspect
+
+    from sentinelx.enrichment.providers.base import Provider
+    for module in (nvd_mod, epss_mod, kev_mod):
+        own = [c for _, c in inspect.getmembers(module, inspect.isclass)
+               if issubclass(c, Provider) and c is not Provider and c.__module__ == module.__name__]
+        assert len(own) == 1 and own[0].SPEC.role == "cve"
+
+
+def test_facts_carry_what_the_cve_badge_needs():
+    # The core's policy builds "Critical 9.8 · Known exploited · EPSS 97th pct" from these.
+    needs = [(nvd_mod.SPEC, {"cvss_score", "cvss_severity", "cvss_version"}),
+             (kev_mod.SPEC, {"known_exploited", "date_added", "due_date", "ransomware"}),
+             (epss_mod.SPEC, {"epss", "percentile"})]
+    for spec, names in needs:
+        props = json.loads(spec.facts_schema_path.read_text())["properties"]
+        assert names <= set(props), spec.name

@@ -30,7 +30,7 @@ from sentinelx.enrichment.providers.base import (
     ProviderSpec,
     json_body,
 )
-from sentinelx.enrichment.providers.nvd import cve_id
+from sentinelx.enrichment.providers.nvd import cve_id, endpoint
 from sentinelx.pipeline.models import IOC, IOCType
 
 MAX_CVE_PARAM = 2000  # characters of the comma list, per FIRST's API page
@@ -99,7 +99,8 @@ class EPSS(Provider):
         joined = ",".join(ids)
         if not ids or len(joined) > MAX_CVE_PARAM:
             raise ValueError(f"1 to {MAX_CVE_PARAM} characters of CVE ids per request")
-        return HttpRequest("GET", f"{self.base_url}/epss", {"Accept": "application/json"},
+        url = endpoint(self.base_url, "/data/v1/epss", "/epss")
+        return HttpRequest("GET", url, {"Accept": "application/json"},
                            params={"cve": joined})
 
     def parse(self, ioc: IOC, resp: HttpResponse) -> Observation | EnrichmentError:

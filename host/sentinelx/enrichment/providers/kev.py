@@ -34,10 +34,11 @@ from sentinelx.enrichment.models import (
     Verdict,
 )
 from sentinelx.enrichment.providers.base import NO_DATA, Provider, ProviderSpec
-from sentinelx.enrichment.providers.nvd import cve_id
+from sentinelx.enrichment.providers.nvd import cve_id, endpoint
 from sentinelx.pipeline.models import IOC, IOCType
 
-FEED_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+FEED_PATH = "/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+FEED_URL = "https://www.cisa.gov" + FEED_PATH
 FEED_FILE = "known_exploited_vulnerabilities.json"
 META_FILE = "kev.meta.json"
 MAX_AGE_S = 24 * 3600  # download at most once a day
@@ -241,7 +242,7 @@ class KEV(Provider):
         http = copy.copy(self.ctx.http)  # same allowlist and session, a cap the feed fits
         http.max_bytes = max(http.max_bytes, FEED_MAX_BYTES)
         try:
-            resp = http.get(self.base_url, {"Accept": "application/json"})
+            resp = http.get(endpoint(self.base_url, FEED_PATH, ""), {"Accept": "application/json"})
         except HttpError as e:
             return self.error(ErrorCode(e.code), f"cannot download the KEV feed: {e.message}")
         if resp.status != 200:

@@ -18,6 +18,7 @@ import math
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sentinelx.enrichment.http import HttpRequest, HttpResponse
 from sentinelx.enrichment.models import (
@@ -52,6 +53,17 @@ _TO_SEVERITY = {"none": Severity.BENIGN, "low": Severity.LOW, "medium": Severity
                 "high": Severity.HIGH, "critical": Severity.CRITICAL}
 MAX_DESCRIPTION = 1000
 MAX_CWES = 20
+
+
+def endpoint(base_url: str, documented_path: str, tail: str) -> str:
+    """The URL to call for a configured base URL: a bare origin (a mirror, a test server)
+    gets the documented path, a URL already ending with `tail` is the endpoint itself, any
+    other path gets `tail` appended (e.g. https://services.nvd.nist.gov/rest/json)."""
+    base = base_url.rstrip("/")
+    path = urlsplit(base).path
+    if not path:
+        return base + documented_path
+    return base if path.endswith(tail) else base + tail
 
 
 def cve_id(value: str) -> str:
@@ -192,11 +204,15 @@ SPEC = ProviderSpec(
 class NVD(Provider):
     SPEC = SPEC
 
+    @property
+    def api_url(self) -> str:
+        return endpoint(self.base_url, "/rest/json/cves/2.0", "/cves/2.0")
+
     def request(self, ioc: IOC) -> HttpRequest:
         headers = {"Accept": "application/json"}
         if self.ctx.key:
             headers["apiKey"] = self.ctx.key
-        return HttpRequest("GET", self.base_url, headers, params={"cveId": cve_id(ioc.value)})
+        return HttpRequest("GET", self.api_url, headers, params={"cveId": cve_id(ioc.value)})
 
     def parse(self, ioc: IOC, resp: HttpResponse) -> Observation | EnrichmentError:
         ident = cve_id(ioc.value)
@@ -254,6 +270,6 @@ class NVD(Provider):
         if not self.ctx.key:
             return None
         # One known CVE; NVD answers an invalid key with 404 + `message: Invalid apiKey.`
-        return HttpRequest("GET", self.base_url, {"apiKey": self.ctx.key,
+        return HttpRequest("GET", self.api_url, {"apiKey": self.ctx.key,
                                                   "Accept": "application/json"},
                            params={"cveId": "CVE-2021-44228"})
