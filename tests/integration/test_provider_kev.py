@@ -174,3 +174,10 @@ def test_a_bare_origin_base_url_gets_the_documented_path(fake, tmp_path):
     p = KEV(ProviderContext(origin, None, {}, http, Clock(), tmp_path))
     assert p.fetch(cve("CVE-2021-44228")).found
     assert fake.requests[0].path == kev_module.FEED_PATH
+
+
+def test_an_unwritable_cache_dir_is_a_clear_error(fake, tmp_path):
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    out = kev(fake, blocked / "kev").fetch(cve("CVE-2021-44228"))
+    assert isinstance(out, EnrichmentError) and "cannot keep the KEV catalog" in out.message

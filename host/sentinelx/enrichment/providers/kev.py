@@ -192,7 +192,11 @@ class KEV(Provider):
     def fetch(self, ioc: IOC) -> Observation | EnrichmentError:
         if problem := self.check(ioc):
             return problem
-        catalog = self.catalog()
+        try:
+            catalog = self.catalog()
+        except OSError as e:  # an unwritable cache directory: say where, not a traceback
+            return self.error(ErrorCode.BAD_RESPONSE, f"cannot keep the KEV catalog in "
+                              f"{self.ctx.data_dir}: {e.strerror or type(e).__name__}")
         if isinstance(catalog, EnrichmentError):
             return catalog
         ident = cve_id(ioc.value)
