@@ -235,3 +235,9 @@ def test_unconfigured_misp_is_a_clear_error_without_io():
     out = p.fetch(ioc("x.example"))
     assert isinstance(out, EnrichmentError) and out.code is ErrorCode.BAD_REQUEST
     assert "base URL" in out.message
+
+
+def test_an_empty_response_list_is_no_match():
+    out = P.parse(ioc("x.example"), resp({"response": []}))
+    assert isinstance(out, Observation) and not out.found
+    assert P.judge(ioc("x.example"), out).verdict is Verdict.NO_DATA

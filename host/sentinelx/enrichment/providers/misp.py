@@ -270,6 +270,8 @@ class MISP(Provider):
             return self._status(resp)
         doc = json_body(resp)
         inner = doc.get("response") if isinstance(doc, dict) else None
+        if inner == []:  # how some MISP versions say "nothing": no match, no verdict
+            inner = {"Attribute": []}
         attrs = inner.get("Attribute") if isinstance(inner, dict) else None
         if not isinstance(attrs, list):
             raise BadResponse("no response.Attribute list")
