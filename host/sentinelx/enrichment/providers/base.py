@@ -69,9 +69,16 @@ class ProviderSpec:
     settings: Mapping[str, Setting] = field(default_factory=dict)  # extra, per provider
     enabled_by_default: bool = True
     docs: str = ""
+    # Providers that share one key name the same group (abuse.ch: "abusech"); the key file
+    # and SENTINELX_<GROUP>_API_KEY are per group. "" = the provider's own name.
+    key_group: str = ""
 
     def valid_key(self, key: str) -> bool:
         return re.fullmatch(self.key_pattern or GENERIC_KEY, key) is not None
+
+    @property
+    def key_slot(self) -> str:
+        return self.key_group or self.name
 
     @property
     def facts_schema_path(self) -> Path:
