@@ -62,7 +62,7 @@ class Lane:
 @dataclass(frozen=True, slots=True)
 class Options:
     refresh: bool = False  # bypass the cache for this request
-    rules: Rules = Rules()
+    rules: Rules = field(default_factory=Rules)
     progress_interval: float = 5.0  # seconds between progress messages while waiting
     source_title: str | None = None
     source_url: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sentinelx.enrichment.models import BadResponse
@@ -18,7 +19,7 @@ MAX_INT = 2**53  # what a JavaScript number holds exactly
 def _validator(name: str, path: str) -> Any:
     from jsonschema import Draft202012Validator
 
-    schema = json.loads(open(path, encoding="utf-8").read())
+    schema = json.loads(Path(path).read_text("utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 

@@ -16,6 +16,7 @@ for it (see tests/unit/test_enrich_engine.py).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import urllib.request
@@ -123,10 +124,8 @@ class Watch:
         sock = getattr(conn, "sock", None)
         if sock is None:
             return
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _watched_pools() -> dict[str, type]:

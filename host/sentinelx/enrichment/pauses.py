@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 
 from sentinelx import paths
 
@@ -13,7 +14,7 @@ log = logging.getLogger("sentinelx.quota")
 FILE = "quota_pause.json"
 
 
-def _path():  # noqa: ANN202 - a Path
+def _path() -> Path:
     return paths.cache_dir() / FILE
 
 
