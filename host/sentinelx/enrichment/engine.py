@@ -353,7 +353,7 @@ class Engine:
                 st.remaining_today = slot.remaining_today
                 return True
             st.waiting = slot
-            self._progress()
+            self._progress(force=True)  # one per wait, and a wait lasts progress_interval
             delay = (slot.next_slot_at or 0) - self.clock()
             if self.wait(max(0.05, min(self.options.progress_interval, delay))):
                 return False
