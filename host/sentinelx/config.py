@@ -61,8 +61,9 @@ def int_range(low: int, high: int) -> Callable[[Value], Value]:
             if not v.is_integer():
                 raise ConfigError("expected an integer")
             v = int(v)
+        text = v if isinstance(v, int) else _required(v)
         try:
-            n = v if isinstance(v, int) else int(_required(v))
+            n = text if isinstance(text, int) else int(text)
         except ValueError as e:
             raise ConfigError("expected an integer") from e
         if not low <= n <= high:
@@ -76,8 +77,9 @@ def float_range(low: float, high: float, hint: str = "") -> Callable[[Value], Va
     def parse(v: Value) -> Value:
         if isinstance(v, bool):
             raise ConfigError("expected a number")
+        text = v if isinstance(v, int | float) else _required(v)
         try:
-            x = float(v if isinstance(v, int | float) else _required(v))
+            x = float(text)
         except (TypeError, ValueError) as e:
             raise ConfigError("expected a number") from e
         if not low <= x <= high:  # also refuses nan
