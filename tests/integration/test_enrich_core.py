@@ -18,6 +18,7 @@ from sentinelx.enrichment.cache import Cache
 from sentinelx.enrichment.engine import Engine, Lane
 from sentinelx.enrichment.history import History
 from sentinelx.enrichment.http import SafeHttp, allowlist
+from sentinelx.enrichment.providers.virustotal import VirusTotal
 from sentinelx.enrichment.quota import Limits, Quota
 from sentinelx.pipeline.models import IOC, IOCType
 from sentinelx.protocol import validate
@@ -25,8 +26,6 @@ from tests.support import enrich_env
 from tests.support.fakevt import FakeVT
 from tests.support.frames import HostProcess
 from tests.support.providers import VT_KEY, context, renamed
-
-from sentinelx.enrichment.providers.virustotal import VirusTotal  # noqa: I001
 
 sx_dirs = enrich_env.sx_dirs  # fixtures
 hosts = enrich_env.hosts

@@ -4,11 +4,10 @@ issue's table, and what is (not) sent where."""
 from __future__ import annotations
 
 import time
-
-import pytest
-
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from sentinelx.enrichment import facts as facts_gate
 from sentinelx.enrichment.http import SafeHttp, allowlist

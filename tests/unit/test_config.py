@@ -92,7 +92,7 @@ def test_a_file_from_before_the_provider_core_keeps_its_values() -> None:
 @pytest.mark.parametrize("blank", ["", " ", None])
 def test_blank_values_are_refused(blank) -> None:
     for name in ("cache.ttl_hours", "vt.requests_per_minute", "providers.virustotal.base_url"):
-        with pytest.raises(config.ConfigError, match="required|expected"):
+        with pytest.raises(config.ConfigError, match=r"required|expected"):
             config.set_value(name, blank)
     assert not config.config_path().exists()
 

@@ -66,7 +66,10 @@ def env(tmp_path):
     conn.close()
 
 
-def run(env, iocs, providers=None, limits=None, script=(), rules=Rules(), enabled=True,
+NO_RULES = Rules()
+
+
+def run(env, iocs, providers=None, limits=None, script=(), rules=NO_RULES, enabled=True,
         **opts):
     conn, clock = env
     providers = providers or [scripted(clock, script)]
@@ -173,7 +176,7 @@ def test_disabled_provider_is_not_asked(env):
 
 
 def test_auth_error_stops_asking_and_costs_no_quota(env):
-    conn, clock = env
+    conn, _clock = env
     out, _, p = run(env, [d(f"h{i}.com") for i in range(6)], script=["auth"] * 6,
                     limits=Limits(1, 500))  # one at a time: the first refusal stops the rest
     assert len(p.fetched) == 1
@@ -218,7 +221,7 @@ def test_5xx_is_retried_with_backoff_then_typed_error(env):
 ])
 def test_a_bad_answer_is_bad_response_for_that_ioc_only_and_never_cached(env, bad):
     conn, _ = env
-    out, summary, p = run(env, [d("a.com"), d("b.com"), d("c.com")],
+    out, summary, _p = run(env, [d("a.com"), d("b.com"), d("c.com")],
                           script=["ok", bad, "ok"], limits=Limits(1, 500))
     rs = {r["ioc"]["value"]: r for r in results(out)}
     assert rs["b.com"]["error"]["code"] == "bad_response"

@@ -280,7 +280,7 @@ class Engine:
                 self.items.append(item)
             for lane in lanes:
                 batch.append(self._local(lane, item))
-            if len(batch) >= 200:
+            if len(batch) >= 50:  # the first answers show at once, the rest in few frames
                 self._emit(batch)
                 batch = []
         self._emit(batch)
