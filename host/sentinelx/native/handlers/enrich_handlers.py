@@ -71,7 +71,7 @@ def preview(state: HostState, request: dict[str, Any], reply: Reply,
     iocs = [from_ref(ref) for ref in request["iocs"]]
     out = service.preview(iocs, include_private=bool(request.get("include_private")),
                           refresh=bool(request.get("refresh")))
-    base = {"id": reply.request_id, "type": "preview", "estimate": out["estimate"]}
+    base = {"id": reply.request_id, "type": "previewed", "estimate": out["estimate"]}
     for message in messages.parts(base, "iocs", out["iocs"]):
         if not reply.writer.send(message):
             return
