@@ -32,6 +32,7 @@ from sentinelx.enrichment.plan import Rules, decide, needs_key_missing
 from sentinelx.enrichment.policy import Part, combine
 from sentinelx.enrichment.providers.base import Provider, RetryPolicy, lookup
 from sentinelx.enrichment.quota import Quota, QuotaState, Slot
+from sentinelx.enrichment.store import transaction
 from sentinelx.pipeline.models import IOC
 
 EmitMany = Callable[[list[dict[str, Any]]], None]
@@ -118,6 +119,7 @@ class Engine:
         self._lock = threading.RLock()  # item state and emission order
         self._closed = False
         self._streaming = False  # after the local pass: results go out one by one
+        self._deferred: list[tuple[_Item, dict[str, Any]]] = []
         self.items: list[_Item] = []
         self.state = {name: _LaneState() for name in self.lanes}
         self.run_id: int | None = None
@@ -180,10 +182,26 @@ class Engine:
         if item.recorded or self.run_id is None:
             return
         item.recorded = True
+        if not self._streaming:  # the local pass: written in one transaction at its end
+            self._deferred.append((item, combined))
+            return
         try:
             with self.db:
                 self.history.record(self.run_id, item.ioc, combined, item.results)
         except Exception:  # history is an audit aid: never the end of a lookup
+            import logging
+
+            logging.getLogger("sentinelx.engine").exception("cannot record history")
+
+    def _flush_history(self) -> None:
+        deferred, self._deferred = self._deferred, []
+        if not deferred or self.run_id is None:
+            return
+        try:
+            with self.db, transaction(self.cache.conn):
+                for item, combined in deferred:
+                    self.history.record(self.run_id, item.ioc, combined, item.results)
+        except Exception:
             import logging
 
             logging.getLogger("sentinelx.engine").exception("cannot record history")
@@ -244,6 +262,7 @@ class Engine:
         except Exception:
             self.run_id = None
         self._serve_local(unique)
+        self._flush_history()
         self._streaming = True
         self._progress(force=True)
         threads = self._start_lanes()
@@ -258,6 +277,7 @@ class Engine:
             for t in threads:  # give aborted lookups a moment to report what they had
                 t.join(timeout=max(0.0, 0.3 / max(1, len(threads))))
         self._close_pending()
+        self._flush_history()
         self._progress(force=True)
         return self._summary(cancelled, started)
 
