@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -247,6 +246,8 @@ def config_path() -> Path:
 
 def write_private(path: Path, text: str) -> None:
     """Atomically replace `path` with `text`, readable by the owner only (0600)."""
+    import tempfile  # only writers pay for it (ping reads)
+
     paths.ensure(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

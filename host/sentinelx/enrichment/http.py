@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -213,6 +212,8 @@ class SafeHttp:
         # ever loopback, which must not go through a proxy at all.
         if not url.startswith("https://"):
             return {}
+        import urllib.request
+
         from requests.utils import should_bypass_proxies
 
         proxy = urllib.request.getproxies().get("https")

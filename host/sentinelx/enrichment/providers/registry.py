@@ -8,7 +8,6 @@ Each module `providers/<name>.py` defines one `Provider` subclass with a `SPEC`,
 from __future__ import annotations
 
 import importlib
-import inspect
 from functools import cache
 
 from sentinelx.enrichment.providers.base import Provider, ProviderSpec
@@ -20,8 +19,8 @@ MODULES = [
 
 def _provider_in(module_name: str) -> type[Provider]:
     module = importlib.import_module(f"sentinelx.enrichment.providers.{module_name}")
-    found = [c for _, c in inspect.getmembers(module, inspect.isclass)
-             if issubclass(c, Provider) and c is not Provider and c.__module__ == module.__name__]
+    found = [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, Provider)
+             and c is not Provider and c.__module__ == module.__name__]
     if len(found) != 1:
         raise RuntimeError(f"providers/{module_name}.py must define exactly one Provider "
                            f"subclass, found {len(found)}")
