@@ -309,3 +309,45 @@ def test_wait_uses_the_cancel_event_by_default(tmp_path):
                on_results=lambda m: None, on_progress=lambda m: None, cancel=cancel)
     assert e.wait == cancel.wait
     conn.close()
+
+
+# --- generated hostile outcomes: the engine always closes every (IOC, provider) -------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+STEPS = st.sampled_from(["ok", "clean", "missing", "raise", "server_error", "timeout",
+                         "bad_response", "auth", "network", "too_large", None, 42,
+                         {"malicious": True}, {"tags": ["x" * 600]}])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(STEPS, max_size=12), st.lists(STEPS, max_size=12))
+def test_any_mix_of_outcomes_closes_every_pair_and_caches_only_good_facts(tmp_path, a, b):
+    conn = store.connect(tmp_path / f"h{len(a)}-{len(b)}-{id(a)}.sqlite3")
+    clock = FakeClock()
+
+    class Odd(Scripted):
+        def fetch(self, ioc):
+            with self.lock:
+                step = self.script[0] if self.script else "ok"
+            if step is None or step == 42:
+                self.script.popleft()
+                self.fetched.append((ioc.value, clock()))
+                return step  # a provider bug: not an Observation at all
+            return super().fetch(ioc)
+
+    first = scripted(clock, a, cls=Odd)
+    second = scripted(clock, b, cls=renamed(Odd, "second"))
+    out, summary, _ = run((conn, clock), [d(f"h{i}.com") for i in range(5)],
+                          providers=[first, second], limits=Limits(0, 0))
+    rs = results(out)
+    assert sorted((r["ioc"]["value"], r["provider"]) for r in rs) == sorted(
+        (f"h{i}.com", p) for i in range(5) for p in ("virustotal", "second"))
+    assert summary["total"] == 5 and not summary["cancelled"]
+    from sentinelx.enrichment import facts as facts_gate
+    for provider, payload in conn.execute("SELECT provider, payload FROM cache"):
+        import json
+
+        facts_gate.check(first.SPEC, json.loads(payload)["facts"])
+    conn.close()

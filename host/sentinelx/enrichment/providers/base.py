@@ -254,6 +254,9 @@ def lookup(
             return cancelled
         try:
             outcome = provider.fetch(ioc)
+            if not isinstance(outcome, Observation | EnrichmentError) or (
+                    isinstance(outcome, Observation) and not isinstance(outcome.found, bool)):
+                raise BadResponse(f"the provider module returned {type(outcome).__name__}")
         except Exception as e:  # a provider bug or hostile answer: this IOC only
             reason = str(e)[:120] if isinstance(e, BadResponse) else type(e).__name__
             return provider.error(ErrorCode.BAD_RESPONSE,
