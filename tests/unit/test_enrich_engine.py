@@ -345,9 +345,10 @@ def test_any_mix_of_outcomes_closes_every_pair_and_caches_only_good_facts(tmp_pa
     assert sorted((r["ioc"]["value"], r["provider"]) for r in rs) == sorted(
         (f"h{i}.com", p) for i in range(5) for p in ("virustotal", "second"))
     assert summary["total"] == 5 and not summary["cancelled"]
-    from sentinelx.enrichment import facts as facts_gate
-    for provider, payload in conn.execute("SELECT provider, payload FROM cache"):
-        import json
+    import json
 
+    from sentinelx.enrichment import facts as facts_gate
+
+    for (payload,) in conn.execute("SELECT payload FROM cache"):
         facts_gate.check(first.SPEC, json.loads(payload)["facts"])
     conn.close()
