@@ -132,7 +132,7 @@ def _watched_pools() -> dict[str, type]:
     out (fresh or reused), so the watchdog can reach the socket a read blocks on."""
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-    def watched(base: type) -> type:
+    def watched(base: type[HTTPConnectionPool]) -> type:
         def _get_conn(self: Any, timeout: float | None = None) -> Any:
             conn = base._get_conn(self, timeout)
             watch = getattr(_current, "watch", None)

@@ -124,6 +124,7 @@ def preview(iocs: Sequence[IOC], *, include_private: bool = False,
     settings = config.load()
     r = rules(settings, include_private)
     out_iocs: list[dict[str, Any]] = []
+    seconds: dict[str, int] = {}
     with _db() as conn:
         cache = Cache(conn, ttls(settings))
         ls = lanes(conn, settings)
@@ -147,20 +148,21 @@ def preview(iocs: Sequence[IOC], *, include_private: bool = False,
                     to_send[spec.name] += 1
                 rows.append(row)
             out_iocs.append({"ioc": ioc.to_wire(), "providers": rows})
-        per_provider = {}
+        per_provider: dict[str, dict[str, Any]] = {}
         for lane in ls:
             n = to_send[lane.name]
             status = lane.quota.status()
             paused = status.next_slot_at if not status.granted else None
+            seconds[lane.name] = round(lane.quota.estimate(n))
             per_provider[lane.name] = {
-                "lookups": n, "seconds": round(lane.quota.estimate(n)),
+                "lookups": n, "seconds": seconds[lane.name],
                 "remaining_today": status.remaining_today,
                 "paused_until": iso_utc(paused) if status.state.value != "minute_limit" else None,
             }
     # Lanes run in parallel: the job takes as long as its slowest provider.
     return {"iocs": out_iocs, "estimate": {
         "lookups": sum(to_send.values()),
-        "seconds": max((p["seconds"] for p in per_provider.values()), default=0),
+        "seconds": max(seconds.values(), default=0),
         "providers": per_provider}}
 
 

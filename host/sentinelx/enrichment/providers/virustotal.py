@@ -226,7 +226,7 @@ class VirusTotal(Provider):
         doc = json_body(resp)
         data = doc.get("data") if isinstance(doc, dict) else None
         attrs = data.get("attributes") if isinstance(data, dict) else None
-        if not isinstance(attrs, dict):
+        if not isinstance(data, dict) or not isinstance(attrs, dict):
             raise BadResponse("no data.attributes in the reply")
         return self.observe(True, facts_from(attrs, data.get("id")))
 
