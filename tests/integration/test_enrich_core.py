@@ -257,3 +257,58 @@ def test_safe_http_is_the_only_path(sx_dirs):
         spec = registry.spec(name)
         assert isinstance(p.ctx.http, SafeHttp)
         assert p.ctx.http.allowed == allowlist([str(values["base_url"]), *spec.hosts])
+
+
+def test_a_keyless_provider_answers_on_first_run_without_any_key(tmp_path):
+    """No key at all: a provider that needs none is asked; one that needs one is skipped."""
+    with FakeVT() as open_fake, FakeVT(api_key=KEY) as vt_fake:
+        conn = store.connect(tmp_path / "e.sqlite3")
+        keyless = renamed(VirusTotal, "openfeed", key="none")
+        lanes = [Lane(VirusTotal(context(vt_fake.base_url, None)),
+                      Quota(conn, "virustotal", Limits(0, 0))),
+                 Lane(keyless(context(open_fake.base_url, None)),
+                      Quota(conn, "openfeed", Limits(0, 0)))]
+        got: list[dict] = []
+        Engine(lanes, Cache(conn), History(conn), on_results=got.extend,
+               on_progress=lambda m: None, cancel=threading.Event()).run(ips(2))
+        conn.close()
+        by = {(r["provider"], r["status"]) for r in got}
+        assert by == {("virustotal", "skipped"), ("openfeed", "ok")}
+        assert len(open_fake.api_requests()) == 2 and vt_fake.requests == []
+
+
+def test_a_refused_key_spends_no_quota_over_real_sockets(sx_dirs, hosts):
+    with FakeVT(api_key=KEY) as fake:
+        configure(fake, per_minute=4)
+        h = HostProcess(sx_dirs.env(VT_API_KEY="f" * 64))  # well-formed, but wrong
+        hosts.append(h)
+        h.send({"id": "e", "type": "enrich", "iocs": [{"type": "ipv4", "value": "45.1.1.1"}]})
+        h.wait_for(lambda f: f.get("id") == "e" and f["type"] == "summary")
+        h.close()
+        assert len(fake.api_requests()) == 1
+        conn = store.connect()
+        assert conn.execute("SELECT COUNT(*) FROM quota_events").fetchone()[0] == 0
+        conn.close()
+
+
+def test_a_new_threshold_applies_to_a_cached_answer(sx_dirs, hosts):
+    """#10 item 4, end to end: 12/73 cached as malicious; threshold 20 makes it suspicious
+    without asking VirusTotal again."""
+    with FakeVT(api_key=KEY) as fake:
+        configure(fake)
+        fake.seed("domain", "evil-c2.net", "malicious")
+        h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
+        hosts.append(h)
+        ref = [{"type": "domain", "value": "evil-c2.net"}]
+        h.send({"id": "a", "type": "enrich", "iocs": ref})
+        first = h.wait_for(lambda f: f.get("id") == "a" and f["type"] == "result")
+        h.send({"id": "s", "type": "config.set", "name": "vt.malicious_threshold", "value": 20})
+        h.wait_for(lambda f: f.get("id") == "s")
+        h.send({"id": "b", "type": "enrich", "iocs": ref})
+        h.wait_for(lambda f: f.get("id") == "b" and f["type"] == "summary")
+        h.close()
+        (again,) = [r for f in h.of("b") if f["type"] in ("result", "results")
+                    for r in f.get("results", [f])]
+        assert first["combined"]["verdict"] == "malicious"
+        assert again["cached"] and again["combined"]["verdict"] == "suspicious"
+        assert len(fake.api_requests()) == 1
