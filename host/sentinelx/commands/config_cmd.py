@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 width = max(map(len, settings))
                 for name, value in settings.items():
-                    print(f"{name:<{width}}  {json.dumps(value)}")
+                    if name not in config.ALIASES:  # shown under their providers.* names
+                        print(f"{name:<{width}}  {json.dumps(value)}")
                 for name, key in keys.items():
                     shown = f"{key['masked']} (from {key['source']})" if key["set"] else "not set"
                     print(f"{'key ' + name:<{width}}  {shown}")
