@@ -239,12 +239,14 @@ class Engine:
                     "remaining_today": st.remaining_today,
                 }
         first = min(waiting, key=lambda w: w[1].next_slot_at or 0, default=None)
+        # One lane (or the one that waits): its daily budget; several: none says it all.
+        shown = first[0] if first else next(iter(self.state)) if len(self.state) == 1 else None
         self.on_progress({
             "done": done, "total": len(self.items), "queued": len(self.items) - done,
             "waiting_for_quota": first is not None,
             "quota_state": first[1].state.value if first else QuotaState.OK.value,
             "next_slot_at": iso_utc(first[1].next_slot_at) if first else None,
-            "remaining_today": None,
+            "remaining_today": self.state[shown].remaining_today if shown else None,
             "lookups_total": lookups, "lookups_pending": pending,
             "providers": providers,
         })
