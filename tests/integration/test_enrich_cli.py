@@ -121,7 +121,8 @@ def test_progress_bar_only_on_a_terminal(sx_dirs, fake):
 
 def test_config_lists_ttl_settings_and_validates(sx_dirs):
     out = sx(sx_dirs, "config", "list")
-    assert "cache.ttl_hours.malicious" in out.stdout and "providers.virustotal.malicious_threshold" in out.stdout
+    assert "cache.ttl_hours.malicious" in out.stdout
+    assert "providers.virustotal.malicious_threshold" in out.stdout
     assert sx(sx_dirs, "config", "set", "cache.ttl_hours.no_data", "2").returncode == 0
     assert config.get("cache.ttl_hours.no_data") == 2.0
     assert sx(sx_dirs, "config", "set", "cache.ttl_hours.no_data", "-1").returncode != 0

@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sentinelx.enrichment import facts as facts_gate
 from sentinelx.enrichment.cache import Cache
 from sentinelx.enrichment.history import History
+from sentinelx.enrichment.job import (
+    Item,
+    Lane,
+    LaneState,
+    Options,
+    dedupe,
+    progress_fields,
+    summary_fields,
+)
 from sentinelx.enrichment.models import (
     EnrichmentError,
     ErrorCode,
@@ -28,90 +35,30 @@ from sentinelx.enrichment.models import (
     Observation,
     iso_utc,
 )
-from sentinelx.enrichment.plan import Rules, decide, needs_key_missing
+from sentinelx.enrichment.plan import decide, needs_key_missing
 from sentinelx.enrichment.policy import Part, combine
-from sentinelx.enrichment.providers.base import Provider, RetryPolicy, lookup
-from sentinelx.enrichment.quota import Quota, QuotaState, Slot
+from sentinelx.enrichment.providers.base import lookup
+from sentinelx.enrichment.quota import Slot
 from sentinelx.enrichment.store import transaction
 from sentinelx.pipeline.models import IOC
 
 EmitMany = Callable[[list[dict[str, Any]]], None]
 Emit = Callable[[dict[str, Any]], None]
-MAX_CONCURRENCY = 8  # requests in flight per provider when its quota allows as many
+__all__ = ["Emit", "EmitMany", "Engine", "Lane", "Options", "dedupe"]
 TICK = 0.05  # how often the main thread looks at cancel
-
-
-@dataclass
-class Lane:
-    """One provider's lane for one run."""
-
-    provider: Provider
-    quota: Quota
-    enabled: bool = True
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-
-    @property
-    def name(self) -> str:
-        return self.provider.SPEC.name
-
-    @property
-    def concurrency(self) -> int:
-        per_minute = self.quota.limits.per_minute
-        return max(1, min(MAX_CONCURRENCY, per_minute or MAX_CONCURRENCY))
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    refresh: bool = False  # bypass the cache for this request
-    rules: Rules = field(default_factory=Rules)
-    progress_interval: float = 5.0  # seconds between progress messages while waiting
-    source_title: str | None = None
-    source_url: str | None = None
-
-
-def dedupe(iocs: Sequence[IOC]) -> list[IOC]:
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for ioc in iocs:
-        if ioc.key not in seen:
-            seen.add(ioc.key)
-            out.append(ioc)
-    return out
-
-
-@dataclass
-class _Item:
-    """One IOC's progress through its providers."""
-
-    ioc: IOC
-    parts: dict[str, Part]
-    results: list[dict[str, Any]] = field(default_factory=list)
-    recorded: bool = False
-
-
-@dataclass
-class _LaneState:
-    queue: deque[_Item] = field(default_factory=deque)
-    done: int = 0
-    errors: int = 0
-    cached: int = 0
-    auth_error: EnrichmentError | None = None
-    waiting: Slot | None = None
-    remaining_today: int | None = None
-    paused_until: float | None = None
 
 
 class Engine:
     def __init__(self, lanes: Sequence[Lane], cache: Cache, history: History, *,
                  on_results: EmitMany, on_progress: Emit, cancel: threading.Event,
-                 options: Options = Options(), db_lock: threading.Lock | None = None,
+                 options: Options | None = None, db_lock: threading.Lock | None = None,
                  clock: Callable[[], float] = time.time,
                  wait: Callable[[float], bool] | None = None) -> None:
         self.lanes = {lane.name: lane for lane in lanes}
         self.cache, self.history = cache, history
         self.on_results, self.on_progress = on_results, on_progress
         self.cancel = cancel
-        self.options = options
+        self.options = options or Options()
         self.db = db_lock or threading.Lock()  # one sqlite connection, many threads
         self.clock = clock
         # wait(seconds) -> True if cancelled; tests inject a fake clock's wait.
@@ -119,9 +66,9 @@ class Engine:
         self._lock = threading.RLock()  # item state and emission order
         self._closed = False
         self._streaming = False  # after the local pass: results go out one by one
-        self._deferred: list[tuple[_Item, dict[str, Any]]] = []
-        self.items: list[_Item] = []
-        self.state = {name: _LaneState() for name in self.lanes}
+        self._deferred: list[tuple[Item, dict[str, Any]]] = []
+        self.items: list[Item] = []
+        self.state = {name: LaneState() for name in self.lanes}
         self.run_id: int | None = None
         self._last_progress = 0.0
 
@@ -144,7 +91,7 @@ class Engine:
             "fetched_at": iso_utc(obs.fetched_at),
         }
 
-    def _finish(self, item: _Item, lane: Lane, status: str, *, cached: bool = False,
+    def _finish(self, item: Item, lane: Lane, status: str, *, cached: bool = False,
                 reason: str | None = None, obs: Observation | None = None,
                 judgement: Judgement | None = None,
                 error: EnrichmentError | None = None) -> dict[str, Any] | None:
@@ -178,7 +125,7 @@ class Engine:
                 return None
             return msg
 
-    def _record(self, item: _Item, combined: dict[str, Any]) -> None:
+    def _record(self, item: Item, combined: dict[str, Any]) -> None:
         if item.recorded or self.run_id is None:
             return
         item.recorded = True
@@ -223,33 +170,8 @@ class Engine:
         with self._lock:
             if self._closed and not force:
                 return
-            done = sum(1 for i in self.items if all(p.state != "pending" for p in i.parts.values()))
-            lookups = sum(len(i.parts) for i in self.items)
-            pending = sum(p.state == "pending" for i in self.items for p in i.parts.values())
-            providers: dict[str, Any] = {}
-            waiting = [(n, s.waiting) for n, s in self.state.items() if s.waiting is not None]
-            for name, st in self.state.items():
-                slot = st.waiting
-                providers[name] = {
-                    "queued": len(st.queue), "done": st.done,
-                    "waiting_for_quota": slot is not None,
-                    "quota_state": ("auth_failed" if st.auth_error else
-                                    slot.state.value if slot else QuotaState.OK.value),
-                    "next_slot_at": iso_utc(slot.next_slot_at) if slot else None,
-                    "remaining_today": st.remaining_today,
-                }
-        first = min(waiting, key=lambda w: w[1].next_slot_at or 0, default=None)
-        # One lane (or the one that waits): its daily budget; several: none says it all.
-        shown = first[0] if first else next(iter(self.state)) if len(self.state) == 1 else None
-        self.on_progress({
-            "done": done, "total": len(self.items), "queued": len(self.items) - done,
-            "waiting_for_quota": first is not None,
-            "quota_state": first[1].state.value if first else QuotaState.OK.value,
-            "next_slot_at": iso_utc(first[1].next_slot_at) if first else None,
-            "remaining_today": self.state[shown].remaining_today if shown else None,
-            "lookups_total": lookups, "lookups_pending": pending,
-            "providers": providers,
-        })
+            fields = progress_fields(self.items, self.state)
+        self.on_progress(fields)
 
     # --- the run ------------------------------------------------------------------------
 
@@ -295,7 +217,7 @@ class Engine:
         batch: list[dict[str, Any] | None] = []
         for ioc in unique:
             lanes = self._lanes_for(ioc)
-            item = _Item(ioc, {lane.name: Part(lane.name, lane.provider.SPEC.label,
+            item = Item(ioc, {lane.name: Part(lane.name, lane.provider.SPEC.label,
                                                lane.provider.SPEC.role, "pending")
                                for lane in lanes})
             with self._lock:
@@ -307,7 +229,7 @@ class Engine:
                 batch = []
         self._emit(batch)
 
-    def _local(self, lane: Lane, item: _Item) -> dict[str, Any] | None:
+    def _local(self, lane: Lane, item: Item) -> dict[str, Any] | None:
         ioc = item.ioc
         d = decide(lane.provider, lane.enabled, ioc, self.options.rules)
         if d.reason:
@@ -349,7 +271,7 @@ class Engine:
                 threads.append(t)
         return threads
 
-    def _next(self, lane: Lane) -> _Item | None:
+    def _next(self, lane: Lane) -> Item | None:
         with self._lock:
             q = self.state[lane.name].queue
             return q.popleft() if q and not self.cancel.is_set() else None
@@ -381,7 +303,7 @@ class Engine:
                 return False
         return False
 
-    def _look_up(self, lane: Lane, item: _Item) -> dict[str, Any] | None:
+    def _look_up(self, lane: Lane, item: Item) -> dict[str, Any] | None:
         ioc, st = item.ioc, self.state[lane.name]
         if st.auth_error is not None:
             return self._finish(item, lane, "error", error=st.auth_error)
@@ -410,7 +332,7 @@ class Engine:
             st.auth_error = outcome
         return self._finish(item, lane, "error", error=outcome)
 
-    def _observed(self, lane: Lane, item: _Item, obs: Observation,
+    def _observed(self, lane: Lane, item: Item, obs: Observation,
                   held: list[Slot]) -> dict[str, Any] | None:
         try:
             facts_gate.check(lane.provider.SPEC, obs.facts)
@@ -443,26 +365,6 @@ class Engine:
             self._closed = True
 
     def _summary(self, cancelled: bool, started: float) -> dict[str, Any]:
-        counts = dict.fromkeys(("malicious", "suspicious", "clean", "no_data", "skipped",
-                                "error"), 0)
-        cached = 0
-        for item in self.items:
-            parts = list(item.parts.values())
-            states = {p.state for p in parts}
-            if states <= {"skipped"}:
-                counts["skipped"] += 1
-            elif states <= {"skipped", "error"}:
-                counts["error"] += 1
-            else:
-                counts[combine(parts)["verdict"]] += 1
-            cached += any(r.get("cached") for r in item.results)
-        now = self.clock()
-        providers = {}
-        for name, st in self.state.items():
-            until = st.paused_until if st.paused_until and st.paused_until > now else None
-            providers[name] = {"done": st.done, "errors": st.errors, "cached": st.cached,
-                               "paused_until": iso_utc(until)}
-        return {"total": len(self.items), "counts": counts, "cached": cached,
-                "cancelled": cancelled,
-                "elapsed_ms": int((time.monotonic() - started) * 1000),
-                "providers": providers, "run_id": self.run_id}
+        return summary_fields(self.items, self.state, now=self.clock(), cancelled=cancelled,
+                              elapsed_ms=int((time.monotonic() - started) * 1000),
+                              run_id=self.run_id)
