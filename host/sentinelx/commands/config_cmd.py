@@ -47,7 +47,7 @@ def _label(provider: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sentinelx import config
+    from sentinelx import config, keys
 
     try:
         if args.action == "get":
@@ -58,35 +58,35 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.name} = {json.dumps(value)}")
         elif args.action == "list":
             settings = config.load()
-            keys = {k: dict(v) for k, v in config.keys_state().items()}
+            state = {k: dict(v) for k, v in keys.keys_state().items()}
             if args.json:
-                print(json.dumps({"settings": settings, "api_key": dict(config.key_state()),
-                                  "keys": keys}, indent=2))
+                print(json.dumps({"settings": settings, "api_key": dict(keys.key_state()),
+                                  "keys": state}, indent=2))
             else:
                 width = max(map(len, settings))
                 for name, value in settings.items():
                     if name not in config.ALIASES:  # shown under their providers.* names
                         print(f"{name:<{width}}  {json.dumps(value)}")
-                for name, key in keys.items():
+                for name, key in state.items():
                     shown = f"{key['masked']} (from {key['source']})" if key["set"] else "not set"
                     print(f"{'key ' + name:<{width}}  {shown}")
         elif args.action == "set-key":
             return _set_key(args)
         elif args.action == "clear-key":
-            print("key removed" if config.clear_key(args.provider) else "no key was stored")
+            print("key removed" if keys.clear_key(args.provider) else "no key was stored")
         elif args.action == "path":
-            print(f"config: {config.config_path()}\nkey:    {config.key_path(args.provider)}")
+            print(f"config: {config.config_path()}\nkey:    {keys.key_path(args.provider)}")
     except config.ConfigError as e:
         return fail(str(e))
     return 0
 
 
 def _set_key(args: argparse.Namespace) -> int:
-    from sentinelx import config, logs
+    from sentinelx import keys, logs
 
-    key = config.save_key(args.provider, _read_key(_label(args.provider)))
+    key = keys.save_key(args.provider, _read_key(_label(args.provider)))
     logs.register_secret(key)
-    print(f"stored {config.mask(key)} in {config.key_path(args.provider)} (mode 0600)")
+    print(f"stored {keys.mask(key)} in {keys.key_path(args.provider)} (mode 0600)")
     if args.no_verify:
         return 0
     from sentinelx.enrichment import service

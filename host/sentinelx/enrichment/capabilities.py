@@ -15,7 +15,7 @@ PRIVATE_RULE = ("private, loopback, link-local, reserved and internal addresses 
 
 
 def capabilities() -> dict[str, Any]:
-    from sentinelx import config
+    from sentinelx import config, keys
     from sentinelx.enrichment import pauses
     from sentinelx.enrichment.models import iso_utc
     from sentinelx.enrichment.providers import registry
@@ -29,7 +29,7 @@ def capabilities() -> dict[str, Any]:
     providers = []
     for spec in registry.specs():
         values = config.provider_values(spec.name, settings)
-        key_set = spec.key != "none" and config.load_key(spec.name)[0] is not None
+        key_set = spec.key != "none" and keys.load_key(spec.name)[0] is not None
         providers.append({
             "name": spec.name, "label": spec.label,
             "types": sorted(t.value for t in spec.types),

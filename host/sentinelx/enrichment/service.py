@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sentinelx import config, logs, paths
+from sentinelx import config, keys, logs, paths
 from sentinelx.enrichment import store
 from sentinelx.enrichment.cache import Cache, TTLs
 from sentinelx.enrichment.engine import Emit, EmitMany, Engine, Lane, Options
@@ -54,7 +54,7 @@ def make_provider(name: str, settings: Mapping[str, Value], net: Net = Net(),
     cls = registry.classes()[name]
     spec = cls.SPEC
     values = config.provider_values(name, settings)
-    key = config.load_key(name)[0] if spec.key != "none" else None
+    key = keys.load_key(name)[0] if spec.key != "none" else None
     logs.register_secret(key)
     base_url = str(values["base_url"])
     ca = values.get("ca_bundle")

@@ -9,15 +9,15 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sentinelx import config, logs
+from sentinelx import config, keys, logs
 from sentinelx.native.server import Dispatcher, HostState, Reply
 
 DEFAULT_PROVIDER = "virustotal"  # requests from before the provider core name none
 
 
 def _send_config(reply: Reply, **extra: Any) -> None:
-    reply.send("config", settings=config.load(), api_key=dict(config.key_state()),
-               keys={k: dict(v) for k, v in config.keys_state().items()}, **extra)
+    reply.send("config", settings=config.load(), api_key=dict(keys.key_state()),
+               keys={name: dict(v) for name, v in keys.keys_state().items()}, **extra)
 
 
 def get(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
@@ -43,7 +43,7 @@ def set_key(state: HostState, request: dict[str, Any], reply: Reply, _c: threadi
     provider: str = request.get("provider") or DEFAULT_PROVIDER
     logs.register_secret(key.strip())
     try:
-        config.save_key(provider, key)
+        keys.save_key(provider, key)
     except config.ConfigError as e:
         reply.error("invalid_value", str(e))
         return
@@ -54,7 +54,7 @@ def set_key(state: HostState, request: dict[str, Any], reply: Reply, _c: threadi
 
 def clear_key(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
     try:
-        config.clear_key(request.get("provider") or DEFAULT_PROVIDER)
+        keys.clear_key(request.get("provider") or DEFAULT_PROVIDER)
     except config.ConfigError as e:
         reply.error("invalid_value", str(e))
         return
