@@ -244,6 +244,11 @@ class SafeHttp:
         _current.watch = watch
         try:
             return self._send(session, req, watch)
+        except HttpError:
+            raise
+        except Exception as e:  # whatever a shut-down socket (TLS included) raises
+            raise self._fired(watch) or HttpError(
+                "network", f"error while talking to the provider: {type(e).__name__}") from None
         finally:
             _current.watch = None
             timer.stop()
