@@ -271,3 +271,69 @@ def test_abort_ends_a_stalled_request_at_once(fake):
     started = time.monotonic()
     out = p.fetch(IOCType.DOMAIN, "evil-c2.net")
     assert out.code is ErrorCode.CANCELLED and time.monotonic() - started < 1.5
+
+
+# --- over TLS: the CA bundle setting, and the deadline still holds ---------------------------
+
+@pytest.fixture
+def tls_files(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True,
+                   capture_output=True)
+    return key, cert
+
+
+def tls_fake(key, cert):
+    import ssl
+
+    from tests.support.fakes.base import Answer, FakeProvider
+
+    class TlsVT(FakeProvider):
+        prefix = "/api/v3"
+
+        def answer(self, req):
+            return Answer(404, {"error": {"code": "NotFoundError", "message": "nope"}})
+
+        def __enter__(self):
+            super().__enter__()
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(cert, key)
+            assert self._server is not None
+            self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
+            self._server.handle_error = lambda *a: None  # clients that give up: expected
+            return self
+
+        @property
+        def base_url(self):
+            return super().base_url.replace("http://", "https://")
+
+    return TlsVT()
+
+
+def test_tls_with_a_ca_bundle_and_drip_fed_headers(tls_files):
+    key, cert = tls_files
+    with tls_fake(key, cert) as f:
+        ok = SafeHttp(allowlist([f.base_url]), verify=str(cert))
+        out = Provider(VirusTotal(context(f.base_url, KEY, http=ok))).fetch(IOCType.DOMAIN,
+                                                                            "evil-c2.net")
+        assert isinstance(out, Judged) and out.obs.found is False  # verified, then a 404
+        untrusted = SafeHttp(allowlist([f.base_url]))  # the system CAs do not know it
+        out = Provider(VirusTotal(context(f.base_url, KEY, http=untrusted))).fetch(
+            IOCType.DOMAIN, "evil-c2.net")
+        assert isinstance(out, EnrichmentError) and out.code is ErrorCode.NETWORK
+        f.program("drip_headers", rate=4, seconds=120)
+        http = SafeHttp(allowlist([f.base_url]), verify=str(cert), timeout=(2.0, 2.0),
+                        total_deadline=1.5)
+        started = time.monotonic()
+        out = Provider(VirusTotal(context(f.base_url, KEY, http=http))).fetch(
+            IOCType.DOMAIN, "evil-c2.net")
+        elapsed = time.monotonic() - started
+    assert isinstance(out, EnrichmentError) and out.code is ErrorCode.TIMEOUT, out
+    assert elapsed < 3.0
