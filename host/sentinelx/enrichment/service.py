@@ -73,7 +73,7 @@ def lanes(conn: Any, settings: Mapping[str, Value], net: Net = Net()) -> list[La
         limits = Limits(int(values["requests_per_minute"]),  # type: ignore[arg-type]
                         int(values["requests_per_day"]))  # type: ignore[arg-type]
         out.append(Lane(provider, Quota(conn, name, limits), enabled=bool(values["enabled"]),
-                        retry=net.retry or RetryPolicy()))
+                        retry=net.retry or provider.SPEC.retry))
     return out
 
 

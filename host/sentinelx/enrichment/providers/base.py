@@ -72,6 +72,7 @@ class ProviderSpec:
     # Providers that share one key name the same group (abuse.ch: "abusech"); the key file
     # and SENTINELX_<GROUP>_API_KEY are per group. "" = the provider's own name.
     key_group: str = ""
+    retry: RetryPolicy = RetryPolicy()  # 5xx and dropped connections; the engine applies it
 
     def valid_key(self, key: str) -> bool:
         return re.fullmatch(self.key_pattern or GENERIC_KEY, key) is not None
