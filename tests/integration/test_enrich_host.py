@@ -139,6 +139,7 @@ def test_no_key_still_answers_with_no_api_key(sx_dirs, fake, hosts):
     codes = sorted(r.get("error", {}).get("code") or r.get("reason") for r in results)
     assert codes == ["no_api_key"] * 3 + ["private"]
     assert all(r["status"] == "skipped" for r in results)
+    assert any(p["quota_state"] == "no_api_key" for p in h.of("n", "progress"))
     assert summary["counts"]["skipped"] == 4 and fake.requests == []
     h.close()
     assert_valid(h.frames)

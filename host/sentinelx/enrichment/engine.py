@@ -241,6 +241,7 @@ class Engine:
             if hit is not None:
                 return self._finish(item, lane, "ok", cached=True, obs=hit[0], judgement=hit[1])
         if needs_key_missing(lane.provider):
+            self.state[lane.name].no_key = True
             return self._finish(item, lane, "skipped", reason="no_api_key")
         self.state[lane.name].queue.append(item)
         return None

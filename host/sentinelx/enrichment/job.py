@@ -75,6 +75,7 @@ class LaneState:
     errors: int = 0
     cached: int = 0
     auth_error: EnrichmentError | None = None
+    no_key: bool = False  # IOCs were skipped for want of a required key
     waiting: Slot | None = None
     remaining_today: int | None = None
     paused_until: float | None = None
@@ -93,7 +94,8 @@ def progress_fields(items: Sequence[Item], state: Mapping[str, LaneState]) -> di
             "queued": len(st.queue), "done": st.done,
             "waiting_for_quota": slot is not None,
             "quota_state": ("auth_failed" if st.auth_error else
-                            slot.state.value if slot else QuotaState.OK.value),
+                            slot.state.value if slot else
+                            "no_api_key" if st.no_key else QuotaState.OK.value),
             "next_slot_at": iso_utc(slot.next_slot_at) if slot else None,
             "remaining_today": st.remaining_today,
         }
@@ -103,7 +105,8 @@ def progress_fields(items: Sequence[Item], state: Mapping[str, LaneState]) -> di
     return {
         "done": done, "total": len(items), "queued": len(items) - done,
         "waiting_for_quota": first is not None,
-        "quota_state": first[1].state.value if first else QuotaState.OK.value,
+        "quota_state": (first[1].state.value if first else
+                        providers[shown]["quota_state"] if shown else QuotaState.OK.value),
         "next_slot_at": iso_utc(first[1].next_slot_at) if first else None,
         "remaining_today": state[shown].remaining_today if shown else None,
         "lookups_total": lookups, "lookups_pending": pending,
