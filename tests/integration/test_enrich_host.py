@@ -112,7 +112,7 @@ def test_cancel_stops_the_queue(sx_dirs, fake, hosts):
     h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)
     h.send({"id": "q", "type": "enrich", "iocs": ips(6)})
-    # two lookups run at once (the minute's budget), then both lanes' workers wait
+    # two lookups run at once (the minute's budget), then the lane's two workers wait
     waiting = h.wait_for(lambda f: f.get("type") == "progress" and f["waiting_for_quota"]
                          and f["done"] == 2)
     assert waiting["quota_state"] == "minute_limit" and waiting["next_slot_at"]
