@@ -57,7 +57,8 @@ def test_no_key_with_explicit_iocs(sx_dirs, fake):
     doc = json.loads(out.stdout)
     by = {i["value"]: i["providers"][0] for i in doc["iocs"]}
     assert by["evil-c2.net"] == {"provider": "virustotal", "status": "skipped",
-                                 "cached": False, "skipped": "no_api_key"}
+                                 "cached": False, "verdict": "no_data",
+                                 "skipped": "no_api_key"}
     assert by["192.168.1.1"]["skipped"] == "private"
     assert [i["value"] for i in doc["iocs"]] == ["evil-c2.net", "192.168.1.1"]
 

@@ -150,3 +150,56 @@ def test_log_redaction_covers_short_keys(capsys: pytest.CaptureFixture[str]) -> 
     record = logging.LogRecord("sentinelx", logging.INFO, __file__, 1, "key=%s", ("ab1",), None)
     logs.RedactSecrets().filter(record)
     assert "ab1" not in record.getMessage()
+
+
+# --- generated hostile values: a clear ConfigError or a value that loads back -------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+ANY_VALUE = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
+             | st.text(max_size=40) | st.sampled_from(["", " ", "0", "-1", "1e400", "nan",
+                                                       "inf", "true", "https://a.b",
+                                                       "http://127.0.0.1:1/x", "\ud800"]))
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(sorted(config.all_settings()) + sorted(config.ALIASES)), ANY_VALUE)
+def test_any_value_for_any_setting_is_refused_clearly_or_round_trips(name, value) -> None:
+    try:
+        stored = config.set_value(name, value)
+    except config.ConfigError as e:
+        assert str(e)  # a message the user can read
+        return
+    assert config.get(name) == stored
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_key_is_refused_clearly_or_stored_usable_and_masked(key) -> None:
+    from sentinelx import keys
+
+    try:
+        stored = keys.save_key("virustotal", key)
+    except config.ConfigError as e:
+        assert len(key.strip()) < 8 or key.strip() not in str(e)  # never echoed back
+        return
+    assert keys.usable(stored) and keys.load_key("virustotal") == (stored, "file")
+    masked = keys.mask(stored)
+    assert masked is not None and len(masked) <= 8 and stored[:-4] not in masked
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_never_send_parser_never_crashes(text) -> None:
+    from sentinelx.enrichment.plan import NeverSend
+    from sentinelx.pipeline.models import IOC, IOCType
+
+    try:
+        parsed = config.never_send_list(text)
+    except config.ConfigError:
+        return
+    rules = NeverSend.parse(str(parsed))
+    for t in IOCType:
+        rules.covers(IOC(t, text or "x", "x", 0))

@@ -75,8 +75,8 @@ def _provider_entry(r: dict[str, Any]) -> dict[str, Any]:
                      facts=res["facts"], fetched_at=res["fetched_at"])
     elif r.get("error"):
         entry["error"] = {"code": r["error"]["code"], "message": r["error"]["message"]}
-    else:
-        entry["skipped"] = r.get("reason")
+    else:  # not asked: it says nothing, which is no_data (never clean)
+        entry.update(verdict="no_data", skipped=r.get("reason"))
     return entry
 
 
