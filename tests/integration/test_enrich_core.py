@@ -312,3 +312,22 @@ def test_a_new_threshold_applies_to_a_cached_answer(sx_dirs, hosts):
         assert first["combined"]["verdict"] == "malicious"
         assert again["cached"] and again["combined"]["verdict"] == "suspicious"
         assert len(fake.api_requests()) == 1
+
+
+def test_key_check_outcomes_and_what_they_cost(sx_dirs):
+    from sentinelx import keys
+    from sentinelx.enrichment import service
+
+    with FakeVT(api_key=KEY) as fake:
+        configure(fake, per_minute=1)
+        keys.save_key("virustotal", "f" * 64)
+        assert service.verify_key("virustotal")["status"] == "rejected"
+        conn = store.connect()
+        used = lambda: conn.execute("SELECT COUNT(*) FROM quota_events").fetchone()[0]  # noqa: E731
+        assert used() == 0  # a refused key costs no quota
+        keys.save_key("virustotal", KEY)
+        assert service.verify_key("virustotal")["status"] == "ok" and used() == 1
+        busy = service.verify_key("virustotal")  # the minute's one slot is taken
+        assert busy["status"] == "unchecked" and "quota" in busy["message"]
+        conn.close()
+        assert [r.path for r in fake.api_requests()] == ["/api/v3/metadata"] * 2
