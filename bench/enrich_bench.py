@@ -3,7 +3,10 @@
 1. cost per IOC of a cache hit (in-process queue, and end to end through `sentinelx host`);
 2. wall time of N uncached IOCs next to the bound the configured quota sets;
 3. time to the first result (cached and uncached) through the real host;
-4. the issue's 40 IOCs at 4/min, on an injected clock (no real waiting).
+4. the issue's 40 IOCs at 4/min, on an injected clock (no real waiting);
+5. 50 IOCs x 4 providers, every fake answering after 100 ms, quotas unlimited: the engine
+   (lanes in parallel, concurrent within a lane) next to one-at-a-time lookups measured
+   in the same run (#11: <= 3 s against ~20 s).
 
     .venv/bin/python bench/enrich_bench.py [--n 30 --rpm 20] [--skip-paced]
 """
@@ -24,16 +27,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sentinelx import config
 from sentinelx.enrichment import store
 from sentinelx.enrichment.cache import Cache
+from sentinelx.enrichment.engine import Engine, Lane, Options
 from sentinelx.enrichment.history import History
 from sentinelx.enrichment.providers.virustotal import VirusTotal
-from sentinelx.enrichment.queue import EnrichQueue, QueueOptions
 from sentinelx.enrichment.quota import MARGIN, WINDOW, Limits, Quota
 from sentinelx.pipeline.models import IOC, IOCType
 from tests.support.enrich_env import Dirs, FakeClock
 from tests.support.fakevt import FakeVT
 from tests.support.frames import HostProcess
+from tests.support.providers import VT_KEY, context, renamed
 
-KEY = "bench-key-0000"
+KEY = VT_KEY
 
 
 def ips(n: int, start: int = 0) -> list[IOC]:
@@ -54,12 +58,11 @@ def new_dirs() -> Dirs:
     return d
 
 
-def queue(fake: FakeVT, conn, limits: Limits, **opts) -> tuple[EnrichQueue, list]:
+def queue(fake: FakeVT, conn, limits: Limits, **opts) -> tuple[Engine, list]:
     got: list = []
-    q = EnrichQueue(VirusTotal(fake.base_url, KEY), Cache(conn), Quota(conn, "virustotal",
-                                                                       limits),
-                    History(conn), on_result=got.append, on_progress=lambda m: None,
-                    cancel=threading.Event(), options=QueueOptions(**opts))
+    lane = Lane(VirusTotal(context(fake.base_url, KEY)), Quota(conn, "virustotal", limits))
+    q = Engine([lane], Cache(conn), History(conn), on_results=got.extend,
+               on_progress=lambda m: None, cancel=threading.Event(), options=Options(**opts))
     return q, got
 
 
@@ -94,7 +97,8 @@ def bench_host(dirs: Dirs, fake: FakeVT, n: int) -> None:
         for rid, label in (("cold", "uncached"), ("warm2", "cached  ")):
             t = time.monotonic()
             h.send({"id": rid, "type": "enrich", "iocs": refs})
-            first = h.wait_for(lambda f, rid=rid: f.get("id") == rid and f["type"] == "result")
+            first = h.wait_for(lambda f, rid=rid: f.get("id") == rid
+                               and f["type"] in ("result", "results"))
             last = h.wait_for(lambda f, rid=rid: f.get("id") == rid and f["type"] == "summary",
                               timeout=300)
             with h.cond:  # arrival times taken by the reader thread, not the waiter
@@ -145,6 +149,35 @@ def bench_simulated(n: int = 40, rpm: int = 4) -> None:
     conn.close()
 
 
+def bench_lanes(n: int = 50, providers: int = 4, latency: float = 0.1) -> None:
+    fakes = [FakeVT(api_key=KEY).start() for _ in range(providers)]
+    try:
+        for f in fakes:
+            f.latency = latency
+        conn = store.connect(Path(tempfile.mkdtemp()) / "lanes.sqlite3")
+        classes = [VirusTotal, *(renamed(VirusTotal, f"vt{i}") for i in range(1, providers))]
+        made = [cls(context(f.base_url, KEY)) for cls, f in zip(classes, fakes, strict=True)]
+        iocs = ips(n, 200_000)
+        t = time.perf_counter()
+        for p in made:  # the reference: one lookup at a time
+            for ioc in iocs:
+                p.fetch(ioc)
+        serial = time.perf_counter() - t
+        lanes = [Lane(p, Quota(conn, p.SPEC.name, Limits(0, 0))) for p in made]
+        got: list = []
+        t = time.perf_counter()
+        Engine(lanes, Cache(conn), History(conn), on_results=got.extend,
+               on_progress=lambda m: None, cancel=threading.Event()).run(iocs)
+        wall = time.perf_counter() - t
+        assert len(got) == n * providers
+        conn.close()
+    finally:
+        for f in fakes:
+            f.stop()
+    print(f"[5] {n} IOCs x {providers} providers, {latency * 1e3:.0f} ms each: engine "
+          f"{wall:5.2f} s (bound 3 s)   one at a time {serial:5.2f} s   ratio {serial / wall:4.1f}x")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=30, help="IOCs for the real-time paced run")
@@ -162,6 +195,7 @@ def main() -> int:
         bench_cache_hits(fake, args.hits)
         bench_host(dirs, fake, args.host_n)
         bench_simulated()
+        bench_lanes()
         if not args.skip_paced:
             bench_paced(fake, args.n, args.rpm)
     return 0

@@ -14,8 +14,9 @@ _lock = threading.Lock()
 
 
 def register_secret(value: str | None) -> None:
-    """Make every later log line show `value` as ****."""
-    if value and len(value) >= 4:
+    """Make every later log line show `value` as ****, whatever its length (a short key
+    must not be the one that leaks)."""
+    if value:
         with _lock:
             _secrets.add(value)
 

@@ -24,7 +24,7 @@ from tests.support.frames import HostProcess
 
 sx_dirs = enrich_env.sx_dirs  # fixtures
 hosts = enrich_env.hosts
-KEY = "vt-secret-key-5f3a9c0e1d2b4a6f8e7d"
+KEY = "5f3a9c0e1d2b4a6f8e7d" * 3 + "9c0e"  # 64 hex: a VirusTotal key's shape
 
 
 @pytest.fixture
@@ -42,6 +42,17 @@ def configure(fake: FakeVT, per_minute: int = 100_000, per_day: int = 1_000_000)
 def ips(n: int, start: int = 0) -> list[dict[str, str]]:
     return [{"type": "ipv4", "value": f"45.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"}
             for i in range(start, start + n)]
+
+
+def results_of(h: HostProcess, rid: str) -> list[dict]:
+    """Every result of request `rid`, whether it came alone or in a `results` batch."""
+    out = []
+    for f in h.of(rid):
+        if f["type"] == "result":
+            out.append(f)
+        elif f["type"] == "results":
+            out.extend(f["results"])
+    return out
 
 
 def assert_valid(frames):
@@ -64,10 +75,10 @@ def test_500_iocs_stream_one_result_per_frame_none_over_1mib(sx_dirs, fake, host
     assert h.close() == 0
     frames = h.frames
     assert frames.index(pong) < frames.index(summary)  # ping answered while the queue ran
-    results = h.of("e1", "result")
+    results = results_of(h, "e1")
     assert len(results) == 500
     assert {r["ioc"]["value"] for r in results} == {r["value"] for r in refs}
-    assert all(r["enrichment"]["verdict"] == "malicious" for r in results)
+    assert all(r["result"]["verdict"] == "malicious" for r in results)
     assert summary["total"] == 500 and summary["counts"]["malicious"] == 500
     assert max(h.sizes) < MAX_REPLY
     assert sum(h.sizes) > MAX_REPLY  # all of it in one frame would have been refused
@@ -85,7 +96,7 @@ def test_second_run_is_served_from_cache_fast(sx_dirs, fake, hosts):
     n_requests = len(fake.api_requests())
     sent = time.monotonic()
     h.send({"id": "b", "type": "enrich", "iocs": ips(50)})
-    h.wait_for(lambda f: f.get("id") == "b" and f["type"] == "result")
+    h.wait_for(lambda f: f.get("id") == "b" and f["type"] in ("result", "results"))
     first_result_after = time.monotonic() - sent
     summary = h.wait_for(lambda f: f.get("id") == "b" and f["type"] == "summary")
     assert summary["cached"] == 50 and len(fake.api_requests()) == n_requests == 50
@@ -101,16 +112,18 @@ def test_cancel_stops_the_queue(sx_dirs, fake, hosts):
     h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)
     h.send({"id": "q", "type": "enrich", "iocs": ips(6)})
-    waiting = h.wait_for(lambda f: f.get("type") == "progress" and f["waiting_for_quota"])
+    # two lookups run at once (the minute's budget), then the lane's two workers wait
+    waiting = h.wait_for(lambda f: f.get("type") == "progress" and f["waiting_for_quota"]
+                         and f["done"] == 2)
     assert waiting["quota_state"] == "minute_limit" and waiting["next_slot_at"]
-    assert waiting["done"] == 2 and waiting["queued"] == 4
+    assert waiting["queued"] == 4
     h.send({"id": "p", "type": "ping"})
     h.wait_for(lambda f: f.get("type") == "pong", timeout=3)
     h.send({"id": "c", "type": "cancel", "target": "q"})
     ack = h.wait_for(lambda f: f.get("type") == "cancelled")
     summary = h.wait_for(lambda f: f.get("type") == "summary", timeout=5)
     assert ack["found"] is True and summary["cancelled"] is True
-    results = h.of("q", "result")
+    results = results_of(h, "q")
     assert len(results) == 6
     assert [r["error"]["code"] for r in results if r["status"] == "error"] == ["cancelled"] * 4
     assert len(fake.api_requests()) == 2
@@ -124,11 +137,12 @@ def test_no_key_still_answers_with_no_api_key(sx_dirs, fake, hosts):
     hosts.append(h)
     h.send({"id": "n", "type": "enrich", "iocs": [*ips(3), {"type": "ipv4", "value": "10.1.2.3"}]})
     summary = h.wait_for(lambda f: f.get("type") == "summary")
-    results = h.of("n", "result")
+    results = results_of(h, "n")
     codes = sorted(r.get("error", {}).get("code") or r.get("reason") for r in results)
     assert codes == ["no_api_key"] * 3 + ["private"]
+    assert all(r["status"] == "skipped" for r in results)
     assert any(p["quota_state"] == "no_api_key" for p in h.of("n", "progress"))
-    assert summary["counts"]["error"] == 3 and fake.requests == []
+    assert summary["counts"]["skipped"] == 4 and fake.requests == []
     h.close()
     assert_valid(h.frames)
 
@@ -137,21 +151,24 @@ def test_key_never_in_frames_or_logs(sx_dirs, fake, hosts):
     configure(fake)
     fake.seed("domain", "evil-c2.net", "malicious")
     # A hostile or buggy server echoing the key back must not get it into our output.
-    fake.program("unauthorized", message=f"key {KEY} is wrong")
+    fake.program("unauthorized", message=f"key {KEY} is wrong", path="/domains/")
     h = HostProcess(sx_dirs.env())
     hosts.append(h)
     h.send({"id": "k", "type": "config.set_key", "key": KEY})
     cfg = h.wait_for(lambda f: f.get("id") == "k")
     assert cfg["api_key"]["masked"] == "****" + KEY[-4:]
+    assert cfg["keys"]["virustotal"]["masked"] == "****" + KEY[-4:]
+    assert cfg["key_check"] == {"provider": "virustotal", "status": "ok",
+                                "message": "VirusTotal accepted the key"}
     h.send({"id": "e", "type": "enrich", "iocs": [{"type": "domain", "value": "evil-c2.net"}]})
     h.wait_for(lambda f: f.get("id") == "e" and f["type"] == "summary")
     h.send({"id": "e2", "type": "enrich", "iocs": [{"type": "domain", "value": "evil-c2.net"}]})
     h.wait_for(lambda f: f.get("id") == "e2" and f["type"] == "summary")
     assert h.close() == 0
-    assert h.of("e", "result")[0]["error"]["code"] == "auth"
-    assert h.of("e2", "result")[0]["enrichment"]["verdict"] == "malicious"
-    # the key did go to the fake VT, in the header and nowhere else
-    assert [r.headers.get("x-apikey") for r in fake.api_requests()] == [KEY, KEY]
+    assert results_of(h, "e")[0]["error"]["code"] == "auth"
+    assert results_of(h, "e2")[0]["result"]["verdict"] == "malicious"
+    # the key did go to the fake VT (check, lookup, lookup), in the header and nowhere else
+    assert [r.headers.get("x-apikey") for r in fake.api_requests()] == [KEY, KEY, KEY]
     assert all(KEY not in r.path for r in fake.requests)
     everything = b"".join(h.raw) + h.stderr
     for log in sx_dirs.log.rglob("*"):
@@ -175,7 +192,7 @@ def test_two_hosts_share_one_budget(sx_dirs, fake, hosts):
     time.sleep(1.0)  # would a process that ignored the shared budget sneak one more in?
     reqs = fake.api_requests()
     assert len(reqs) == 4
-    done = len(a.of("a", "result")) + len(b.of("b", "result"))
+    done = len(results_of(a, "a")) + len(results_of(b, "b"))
     assert done == 4
     for h, rid in ((a, "a"), (b, "b")):
         h.send({"id": "c", "type": "cancel", "target": rid})
@@ -185,7 +202,7 @@ def test_two_hosts_share_one_budget(sx_dirs, fake, hosts):
 
 
 def test_rate_limit_pause_is_visible(sx_dirs, fake, hosts):
-    configure(fake)
+    configure(fake, per_minute=1)
     fake.program("quota")
     h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)
@@ -195,7 +212,8 @@ def test_rate_limit_pause_is_visible(sx_dirs, fake, hosts):
     assert len(fake.api_requests()) == 1
     h.send({"id": "c", "type": "cancel", "target": "r"})
     summary = h.wait_for(lambda f: f.get("type") == "summary", timeout=5)
-    assert summary["cancelled"] and len(h.of("r", "result")) == 2  # nothing silently dropped
+    assert summary["cancelled"] and len(results_of(h, "r")) == 2  # nothing silently dropped
+    assert summary["providers"]["virustotal"]["paused_until"]
     h.close()
 
 
@@ -204,14 +222,14 @@ def test_sigkill_mid_queue_leaves_a_usable_cache(sx_dirs, fake, hosts):
     refs = ips(400)
     for r in refs:
         fake.seed("ipv4", r["value"], "malicious")
-    fake.latency = 0.02  # so the kill lands mid-queue, ~8 s from the end
+    fake.latency = 0.1  # so the kill lands mid-queue, ~4 s from the end at 8 in flight
     h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)
     h.send({"id": "s", "type": "enrich", "iocs": refs})
-    h.wait_for(lambda f: len(h.of("s", "result")) >= 60, timeout=60)
+    h.wait_for(lambda f: len(results_of(h, "s")) >= 60, timeout=60)
     os.kill(h.proc.pid, signal.SIGKILL)
     h.proc.wait()
-    got = {r["ioc"]["value"] for r in h.of("s", "result")}
+    got = {r["ioc"]["value"] for r in results_of(h, "s")}
     assert 60 <= len(got) < 400
     db = sqlite3.connect(sx_dirs.cache / "enrich.sqlite3")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -233,15 +251,18 @@ WRITER = textwrap.dedent("""
     from sentinelx.enrichment import store
     from sentinelx.enrichment.cache import Cache
     from sentinelx.enrichment.history import History
-    from sentinelx.enrichment.providers.virustotal import no_data
-    from sentinelx.pipeline.models import IOCType
+    from sentinelx.enrichment.models import Observation, Verdict
+    from sentinelx.pipeline.models import IOC, IOCType
     conn = store.connect(Path(sys.argv[1]))
     cache, hist = Cache(conn), History(conn)
+    run = hist.start_run(total=0)
     i = 0
     while True:
-        r = no_data(IOCType.DOMAIN, f"d{i}.com", time.time())
-        cache.put("domain", f"d{i}.com", r)
-        hist.record_many([("domain", f"d{i}.com", r)] * 50, from_cache=False)
+        obs = Observation("virustotal", False, {}, time.time())
+        cache.put("domain", f"d{i}.com", obs, Verdict.NO_DATA)
+        r = {"provider": "virustotal", "status": "ok", "cached": False,
+             "result": {"verdict": "no_data", "summary": ""}}
+        hist.record(run, IOC(IOCType.DOMAIN, f"d{i}.com", "", 0), {}, [r] * 50)
         print(i, flush=True)
         i += 1
 """)
@@ -283,11 +304,11 @@ def test_text_request_enriches_what_extract_finds(sx_dirs, fake, hosts):
     h.send({"id": "t", "type": "enrich", "text": text})
     h.wait_for(lambda f: f.get("id") == "t" and f["type"] == "summary")
     extracted = {(i["type"], i["value"]) for m in h.of("x", "extracted") for i in m["iocs"]}
-    enriched = {(r["ioc"]["type"], r["ioc"]["value"]) for r in h.of("t", "result")}
+    enriched = {(r["ioc"]["type"], r["ioc"]["value"]) for r in results_of(h, "t")}
     assert enriched == extracted
-    by = {r["ioc"]["value"]: r for r in h.of("t", "result")}
+    by = {r["ioc"]["value"]: r for r in results_of(h, "t")}
     if "45.33.32.156" in by:  # once the extractor finds it, VT's verdict comes through
-        assert by["45.33.32.156"]["enrichment"]["verdict"] == "malicious"
+        assert by["45.33.32.156"]["result"]["verdict"] == "malicious"
     if "10.0.0.1" in by:
         assert by["10.0.0.1"]["reason"] == "private"
     assert all("/10.0.0.1" not in p for p in fake.paths())

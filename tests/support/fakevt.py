@@ -16,6 +16,8 @@ Seed file: {"api_key": "...", "indicators": [{"type": "domain", "value": "evil.e
 "verdict": "malicious", "attributes": {...}}]}; verdict is malicious | suspicious | clean |
 unanalysed; anything not seeded gets a v3 404 NotFoundError.
 
+`GET /api/v3/metadata` answers 200 to a valid key (the key check).
+
 Misbehaviours for program(): quota (429 QuotaExceededError), unauthorized (401),
 forbidden (403), server_error (500, or status=503...), redirect (302 to location=...),
 huge (2 MB body; chunked=True omits Content-Length), malformed (bad JSON),
@@ -269,6 +271,10 @@ def _handler_for(fake: FakeVT) -> type[BaseHTTPRequestHandler]:
                 return
             if fake.api_key is not None and key != fake.api_key:
                 self._send(401, error_body("WrongCredentialsError", "Wrong API key"))
+                return
+            if self.path == API + "/metadata":  # what a key check asks (any valid key)
+                self._send(200, json.dumps({"data": {"engines": {"EngineA": {}},
+                                                     "relationships": {}}}).encode())
                 return
             doc = fake._object(self.path)
             if doc is None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import UTC, datetime
 
 import pytest
 
 from sentinelx.enrichment import store
 from sentinelx.enrichment.cache import Cache, TTLs
-from sentinelx.enrichment.models import Severity, Verdict
+from sentinelx.enrichment.models import Observation, Verdict
 from sentinelx.enrichment.providers import virustotal as vt
 from sentinelx.enrichment.quota import Limits, Quota, QuotaState, next_utc_midnight
 from sentinelx.pipeline.models import IOCType
@@ -91,18 +92,16 @@ def test_budget_is_shared_between_connections(tmp_path):
     assert grants == [True, True, True, True, False, False]
 
 
-def result(verdict: Verdict) -> vt.EnrichmentResult:
-    return vt.EnrichmentResult("virustotal", verdict, 1, 0, 70, None, None, (), (), 0.2,
-                               Severity.LOW, "https://www.virustotal.com/gui/domain/a.com", "")
+OBS = Observation("virustotal", True, {"malicious": 1, "engines": 70}, 1_700_000_000.0)
 
 
 def test_cache_ttl_per_verdict_and_expiry(conn):
     clock = FakeClock()
     cache = Cache(conn, TTLs(24, {Verdict.MALICIOUS: 48, Verdict.NO_DATA: 0}), clock=clock)
-    cache.put("domain", "bad.com", result(Verdict.MALICIOUS))
-    cache.put("domain", "ok.com", result(Verdict.CLEAN))
-    cache.put("domain", "unknown.com", result(Verdict.NO_DATA))  # ttl 0: not cached
-    assert cache.get("virustotal", "domain", "bad.com").verdict is Verdict.MALICIOUS
+    cache.put("domain", "bad.com", OBS, Verdict.MALICIOUS)
+    cache.put("domain", "ok.com", OBS, Verdict.CLEAN)
+    cache.put("domain", "unknown.com", OBS, Verdict.NO_DATA)  # ttl 0: not cached
+    assert cache.get("virustotal", "domain", "bad.com") == OBS  # facts, found, fetched_at
     assert cache.get("virustotal", "domain", "ok.com") is not None
     assert cache.get("virustotal", "domain", "unknown.com") is None
     clock.now += 24 * 3600 + 1
@@ -115,7 +114,7 @@ def test_cache_ttl_per_verdict_and_expiry(conn):
 
 def test_cache_key_includes_provider_and_type(conn):
     cache = Cache(conn)
-    cache.put("domain", "a.com", result(Verdict.MALICIOUS))
+    cache.put("domain", "a.com", OBS, Verdict.MALICIOUS)
     assert cache.get("virustotal", "url", "a.com") is None
     assert cache.get("other", "domain", "a.com") is None
 
@@ -124,7 +123,7 @@ def test_garbage_file_is_moved_aside_and_recreated(tmp_path):
     path = tmp_path / "e.sqlite3"
     path.write_bytes(b"this is not sqlite" * 100)
     c = store.connect(path)
-    Cache(c).put("domain", "a.com", result(Verdict.CLEAN))
+    Cache(c).put("domain", "a.com", OBS, Verdict.CLEAN)
     assert Cache(c).get("virustotal", "domain", "a.com") is not None
     assert list(tmp_path.glob("e.sqlite3.corrupt-*"))
     c.close()
@@ -181,10 +180,67 @@ def test_wal_and_busy_timeout(conn):
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == store.BUSY_TIMEOUT_MS
 
 
-def test_unreadable_cache_row_is_a_miss(conn):
-    conn.execute("INSERT INTO cache VALUES ('virustotal','domain','a.com','clean','{bad',0,1e12)")
+@pytest.mark.parametrize("payload", [
+    "{bad", "[]", '{"v": 2, "found": "yes", "facts": {}}', '{"v": 2, "found": true}',
+    # a row of the VirusTotal-only cache (before the provider core): a miss, then replaced
+    '{"provider": "virustotal", "verdict": "malicious", "detections": 3, "engines": 70}',
+])
+def test_unreadable_or_old_cache_row_is_a_miss(conn, payload):
+    conn.execute("INSERT INTO cache VALUES ('virustotal','domain','a.com','clean',?,0,1e12)",
+                 (payload,))
     assert Cache(conn).get("virustotal", "domain", "a.com") is None
     assert isinstance(conn, sqlite3.Connection)
+
+
+def test_cache_refuses_non_finite_facts(conn):
+    with pytest.raises(ValueError):
+        Cache(conn).put("domain", "a.com", Observation("virustotal", True, {"x": float("inf")},
+                                                       0.0), Verdict.CLEAN)
+    assert Cache(conn).get("virustotal", "domain", "a.com") is None
+
+
+def test_a_refunded_slot_is_given_back(conn):
+    """An auth failure costs no quota: the engine refunds the slot it took."""
+    clock = FakeClock()
+    q = Quota(conn, "virustotal", Limits(4, 500), clock=clock)
+    slots = [q.try_acquire() for _ in range(4)]
+    assert not q.try_acquire().granted
+    q.refund(slots[-1])
+    again = q.try_acquire()
+    assert again.granted and again.remaining_today == 496
+
+
+def test_zero_means_unlimited(conn):
+    q = Quota(conn, "internetdb", Limits(0, 0), clock=FakeClock())
+    slots = [q.try_acquire() for _ in range(500)]
+    assert all(s.granted for s in slots) and slots[-1].remaining_today is None
+    assert q.estimate(10_000) == 0
+
+
+def test_reset_clears_a_pause_for_every_process(tmp_path, monkeypatch):
+    monkeypatch.setenv("SENTINELX_CACHE_DIR", str(tmp_path))
+    clock = FakeClock(time.time())  # the pause mirror drops pauses already over
+    a, b = (store.connect(tmp_path / "e.sqlite3") for _ in range(2))
+    qa, qb = (Quota(c, "virustotal", Limits(4, 500), clock=clock) for c in (a, b))
+    for _ in range(3):
+        qa.rate_limited("Quota exceeded")
+    assert qb.try_acquire().state is QuotaState.DAILY_LIMIT
+    from sentinelx.enrichment import pauses
+
+    assert pauses.read().get("virustotal", 0) >= clock()  # pong sees the pause
+    assert qb.reset() is True
+    assert qa.try_acquire().granted
+    assert "virustotal" not in pauses.read() and qb.reset() is False
+
+
+def test_estimate_counts_minutes_days_and_pauses(conn):
+    clock = FakeClock(datetime(2024, 5, 1, 12, 0, tzinfo=UTC).timestamp())
+    q = Quota(conn, "virustotal", Limits(4, 500), clock=clock)
+    assert q.estimate(0) == 0 and q.estimate(4) == 0
+    assert 6 * 60 <= q.estimate(29) <= 7.5 * 60  # #10: 29 lookups at 4/min
+    assert q.estimate(501) >= 12 * 3600  # over the daily budget: tomorrow
+    q.rate_limited("x")
+    assert q.estimate(1) >= 59
 
 
 def test_type_enum_matches_collections():

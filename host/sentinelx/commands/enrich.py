@@ -1,5 +1,6 @@
-"""`sentinelx enrich [FILE]`: extract IOCs, enrich them (cache first, quota-paced),
-print JSON on stdout; a progress bar on stderr when it is a terminal."""
+"""`sentinelx enrich [FILE]`: extract IOCs, ask every enabled provider (cache first,
+paced to each provider's quota), print a verdict per IOC, or JSON with --json; a progress
+bar on stderr when it is a terminal."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from sentinelx.commands.common import DEFAULT_MAX_BYTES, InputError, fail, read_
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("enrich", help="extract IOCs from FILE (or stdin) and look them up on "
-                       "VirusTotal; JSON on stdout")
+    p = sub.add_parser("enrich", help="extract IOCs from FILE (or stdin) and look them up with "
+                       "every enabled provider")
     p.add_argument("file", nargs="?", default=None, help="input file; '-' or absent for stdin")
     p.add_argument("--ioc", action="append", default=[], metavar="TYPE:VALUE",
                    help="enrich this IOC instead of extracting from input (repeatable)")
+    p.add_argument("--json", action="store_true",
+                   help="JSON on stdout: every IOC with its verdict, reason and providers")
     p.add_argument("--refresh", action="store_true", help="bypass the cache")
     p.add_argument("--include-private", action="store_true",
-                   help="also send private/internal IOCs to VirusTotal")
+                   help="also send private/internal IOCs to providers")
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                    help=f"refuse larger input (default {DEFAULT_MAX_BYTES})")
     p.set_defaults(run=run)
@@ -48,7 +51,7 @@ class ProgressBar:
             sys.stderr.write("\n")
 
 
-def _iocs_from_args(specs: list[str]):
+def _iocs_from_args(specs: list[str]) -> list[Any]:
     from sentinelx.enrichment.iocs import from_ref
     from sentinelx.pipeline.models import IOCType
 
@@ -62,8 +65,46 @@ def _iocs_from_args(specs: list[str]):
     return out
 
 
+def _provider_entry(r: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"provider": r["provider"], "status": r["status"],
+                             "cached": r["cached"]}
+    if r.get("result"):
+        res = r["result"]
+        entry.update(verdict=res["verdict"], score=res["score"], severity=res["severity"],
+                     summary=res["summary"], found=res["found"], link=res["link"],
+                     facts=res["facts"], fetched_at=res["fetched_at"])
+    elif r.get("error"):
+        entry["error"] = {"code": r["error"]["code"], "message": r["error"]["message"]}
+    else:  # not asked: it says nothing, which is no_data (never clean)
+        entry.update(verdict="no_data", skipped=r.get("reason"))
+    return entry
+
+
+def report(iocs: list[Any], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per IOC: its combined verdict and reason, and one entry per provider."""
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in results:
+        by_key.setdefault((r["ioc"]["type"], r["ioc"]["value"]), []).append(r)
+    out = []
+    seen: set[tuple[str, str]] = set()
+    for ioc in iocs:
+        if ioc.key in seen:
+            continue
+        seen.add(ioc.key)
+        rs = by_key.get(ioc.key, [])
+        combined = rs[-1]["combined"] if rs else None
+        out.append({**ioc.to_wire(),
+                    "verdict": combined["verdict"] if combined else "no_data",
+                    "reason": combined["reason"] if combined else "no provider answered",
+                    "score": combined["score"] if combined else 0.0,
+                    "severity": combined["severity"] if combined else "benign",
+                    "label": combined["label"] if combined else None,
+                    "providers": [_provider_entry(r) for r in rs]})
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
-    from sentinelx import config, logs
+    from sentinelx import logs
     from sentinelx.enrichment import service
     from sentinelx.pipeline.extract import extract_iocs
 
@@ -73,15 +114,11 @@ def run(args: argparse.Namespace) -> int:
                 else extract_iocs(read_input(args.file, args.max_bytes)))
     except InputError as e:
         return fail(str(e))
-    if config.load_key()[0] is None:
-        print("sentinelx: no VirusTotal API key, so only cached verdicts are shown. "
-              "Set one with `sentinelx config set-key` (or the VT_API_KEY environment "
-              "variable).", file=sys.stderr)
     results: list[dict[str, Any]] = []
     bar = ProgressBar()
     cancel = threading.Event()
     try:
-        summary = service.run(iocs, on_result=results.append, on_progress=bar.update,
+        summary = service.run(iocs, on_results=results.extend, on_progress=bar.update,
                               cancel=cancel, refresh=args.refresh,
                               include_private=args.include_private)
     except KeyboardInterrupt:
@@ -89,7 +126,18 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         bar.close()
-    json.dump({"iocs": [i.to_wire() for i in iocs], "results": results, "summary": summary},
-              sys.stdout, ensure_ascii=False)
-    sys.stdout.write("\n")
+    rows = report(iocs, results)
+    if any(p.get("skipped") == "no_api_key" for row in rows for p in row["providers"]):
+        print("sentinelx: some providers need an API key and were skipped; see "
+              "`sentinelx providers` and `sentinelx config set-key --provider NAME`.",
+              file=sys.stderr)
+    if args.json:
+        json.dump({"iocs": rows, "summary": summary}, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    for row in rows:
+        print(f"{row['verdict']:<10} {row['type']:<6} {row['value']}  {row['reason']}")
+    counts = ", ".join(f"{k} {v}" for k, v in summary["counts"].items() if v)
+    print(f"{summary['total']} IOCs: {counts or 'none'}"
+          + (" (cancelled)" if summary["cancelled"] else ""))
     return 0

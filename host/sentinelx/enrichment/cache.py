@@ -1,4 +1,10 @@
-"""Verdict cache keyed by (provider, type, value), with a TTL per verdict."""
+"""Observation cache keyed by (provider, type, value), with a TTL per verdict.
+
+Only Observations are stored (facts that passed the provider's facts schema, see
+facts.py), never errors; the verdict is derived from the facts on every read, so a
+changed threshold applies to cached answers at once. The TTL is chosen from the verdict
+the facts had when they were fetched.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from sentinelx.enrichment.models import EnrichmentResult, Verdict
+from sentinelx.enrichment.models import Observation, Verdict
 from sentinelx.enrichment.store import transaction
 
 log = logging.getLogger("sentinelx.cache")
 HOUR = 3600.0
+FORMAT = 2  # rows of the VirusTotal-only cache (no "v") are ignored, then replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,29 +41,38 @@ class Cache:
         self.ttls = ttls
         self.clock = clock
 
-    def get(self, provider: str, ioc_type: str, value: str) -> EnrichmentResult | None:
+    def get(self, provider: str, ioc_type: str, value: str) -> Observation | None:
         row = self.conn.execute(
-            "SELECT payload FROM cache WHERE provider=? AND ioc_type=? AND value=? "
+            "SELECT payload, fetched_at FROM cache WHERE provider=? AND ioc_type=? AND value=? "
             "AND expires_at > ?", (provider, ioc_type, value, self.clock()),
         ).fetchone()
         if row is None:
             return None
         try:
-            return EnrichmentResult.from_wire(json.loads(row[0]))
-        except (ValueError, KeyError, TypeError) as e:  # a row from another version: refetch
+            doc = json.loads(row[0])
+            if not isinstance(doc, dict) or doc.get("v") != FORMAT:
+                return None
+            found, facts = doc["found"], doc["facts"]
+            if not isinstance(found, bool) or not isinstance(facts, dict):
+                raise ValueError("found/facts of the wrong type")
+        except (ValueError, KeyError, TypeError, RecursionError) as e:
             log.warning("ignoring an unreadable cache row for %s: %s", ioc_type, e)
             return None
+        return Observation(provider, found, facts, float(row[1]))
 
-    def put(self, ioc_type: str, value: str, result: EnrichmentResult) -> None:
-        ttl = self.ttls.seconds(result.verdict)
+    def put(self, ioc_type: str, value: str, obs: Observation, verdict: Verdict) -> None:
+        """Store an Observation whose facts were checked (facts.check) by the caller."""
+        ttl = self.ttls.seconds(verdict)
         if ttl <= 0:
             return
+        payload = json.dumps({"v": FORMAT, "found": obs.found, "facts": obs.facts},
+                             separators=(",", ":"), allow_nan=False)
         now = self.clock()
         with transaction(self.conn):
             self.conn.execute(
                 "INSERT OR REPLACE INTO cache VALUES (?,?,?,?,?,?,?)",
-                (result.provider, ioc_type, value, result.verdict.value,
-                 json.dumps(result.to_wire(), separators=(",", ":")), now, now + ttl),
+                (obs.provider, ioc_type, value, verdict.value, payload, obs.fetched_at,
+                 now + ttl),
             )
 
     def purge_expired(self) -> int:

@@ -1,15 +1,26 @@
-"""The local audit log: every lookup, from the network or the cache, with its outcome."""
+"""The local audit log (minimal, owned by the exports work, which replaces its body):
+one run per enrich, one row per (IOC, provider) outcome, from the network or the cache.
+
+Interface the engine relies on (docs/design/providers.md): `start_run(source_title=,
+source_url=, total=) -> run_id` and `record(run_id, ioc, combined, results)` once per IOC
+when all its providers are done (`combined` and `results` are the wire dicts).
+"""
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sentinelx.enrichment.models import EnrichmentResult, Outcome, iso_utc
+from sentinelx.enrichment.models import iso_utc
 from sentinelx.enrichment.store import transaction
+from sentinelx.pipeline.models import IOC
+
+RUNS = """CREATE TABLE IF NOT EXISTS history_runs (
+    id INTEGER PRIMARY KEY, ts REAL NOT NULL, source_title TEXT, source_url TEXT,
+    total INTEGER NOT NULL)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +29,7 @@ class Entry:
     provider: str
     ioc_type: str
     value: str
-    outcome: str  # a verdict, or "error:<code>"
+    outcome: str  # a verdict, "error:<code>" or "skipped:<reason>"
     from_cache: bool
     detail: str | None
 
@@ -28,10 +39,15 @@ class Entry:
                 "detail": self.detail}
 
 
-def outcome_label(outcome: Outcome) -> tuple[str, str | None]:
-    if isinstance(outcome, EnrichmentResult):
-        return outcome.verdict.value, f"{outcome.detections}/{outcome.engines}"
-    return f"error:{outcome.code.value}", outcome.provider_code or outcome.message[:200]
+def _row(now: float, ioc: IOC, r: dict[str, Any]) -> tuple[Any, ...]:
+    if r.get("result"):
+        outcome, detail = r["result"]["verdict"], r["result"].get("summary") or None
+    elif r.get("error"):
+        outcome = f"error:{r['error']['code']}"
+        detail = r["error"].get("provider_code") or r["error"]["message"][:200]
+    else:
+        outcome, detail = f"skipped:{r.get('reason', '')}", None
+    return (now, r["provider"], ioc.type.value, ioc.value, outcome, detail, int(r["cached"]))
 
 
 class History:
@@ -39,13 +55,19 @@ class History:
         self.conn = conn
         self.clock = clock
 
-    def record(self, ioc_type: str, value: str, outcome: Outcome, *, from_cache: bool) -> None:
-        self.record_many([(ioc_type, value, outcome)], from_cache=from_cache)
+    def start_run(self, *, source_title: str | None = None, source_url: str | None = None,
+                  total: int = 0) -> int:
+        with transaction(self.conn):
+            self.conn.execute(RUNS)
+            cur = self.conn.execute(
+                "INSERT INTO history_runs (ts, source_title, source_url, total) VALUES (?,?,?,?)",
+                (self.clock(), source_title, source_url, total))
+        return int(cur.lastrowid or 0)
 
-    def record_many(self, items: Iterable[tuple[str, str, Outcome]], *, from_cache: bool) -> None:
-        """One transaction for many rows: cache hits come in bursts of hundreds."""
+    def record(self, run_id: int, ioc: IOC, combined: dict[str, Any],
+               results: Sequence[dict[str, Any]]) -> None:
         now = self.clock()
-        rows = [(now, o.provider, t, v, *outcome_label(o), int(from_cache)) for t, v, o in items]
+        rows = [_row(now, ioc, r) for r in results if r.get("status") != "skipped"]
         if not rows:
             return
         with transaction(self.conn):

@@ -1,37 +1,27 @@
-"""IOCs named in an enrich request's `iocs` list: normalise and classify them again.
-
-The extension normally sends values the pipeline produced, but the port is an input like
-any other, so values get the pipeline's normal form and its private check here too.
+"""IOCs named in an enrich or preview request's `iocs` list: the port is an input like any
+other, so each value goes through the pipeline itself (its own refang, normalisers and
+private rule) rather than a copy of its rules here. A value the pipeline does not find
+whole keeps its trimmed form; providers' check() then refuses what they cannot take.
 """
 
 from __future__ import annotations
 
-import ipaddress
-
-from sentinelx.pipeline.addresses import normalise_ipv6
 from sentinelx.pipeline.classify import is_private
+from sentinelx.pipeline.extract import extract_iocs
 from sentinelx.pipeline.models import IOC, IOCType
-from sentinelx.pipeline.urls import normalise_url
+
+MAX_REEXTRACT = 8192  # longer values are taken as given (the pipeline caps URLs too)
 
 
 def normalise(ioc_type: IOCType, value: str) -> str:
-    """The pipeline's normal form for the value (DESIGN.md), so cache keys agree."""
+    """The pipeline's normal form of `value` as an IOC of `ioc_type`, so cache keys agree."""
     v = value.strip()
-    if ioc_type is IOCType.IPV4:
-        try:
-            return str(ipaddress.IPv4Address(v))
-        except ValueError:
-            return v
-    if ioc_type is IOCType.IPV6:
-        return normalise_ipv6(v) or v
-    if ioc_type is IOCType.URL:
-        return normalise_url(v) or v
-    if ioc_type in (IOCType.DOMAIN, IOCType.EMAIL):
-        return v.lower().rstrip(".")
-    if ioc_type in (IOCType.MD5, IOCType.SHA1, IOCType.SHA256):
-        return v.lower()
-    if ioc_type is IOCType.CVE:
-        return v.upper()
+    if not v or len(v) > MAX_REEXTRACT:
+        return v
+    whole = {v, v.rstrip(".")}  # a domain's root dot is not part of what the pipeline matches
+    for ioc in extract_iocs(v):
+        if ioc.type is ioc_type and ioc.offset == 0 and ioc.raw in whole:
+            return ioc.value
     return v
 
 

@@ -1,4 +1,5 @@
-"""Frozen values an enrichment lookup produces; `to_wire()` gives the schema shapes in common.json."""
+"""Frozen values an enrichment lookup produces: Observation (cached), Judgement (derived),
+EnrichmentError (never cached). `to_wire()` gives the schema shapes in common.json."""
 
 from __future__ import annotations
 
@@ -44,66 +45,13 @@ RETRYABLE = frozenset({ErrorCode.SERVER_ERROR, ErrorCode.NETWORK})
 
 
 def iso_utc(ts: float | None) -> str | None:
+    """ISO 8601 UTC, or None for no time or one no calendar holds (1e20, inf, nan)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-@dataclass(frozen=True, slots=True)
-class EnrichmentResult:
-    """What one provider says about one IOC. `details` holds sorted (name, value) pairs."""
-
-    provider: str
-    verdict: Verdict
-    detections: int
-    suspicious: int
-    engines: int
-    last_analysis_date: str | None
-    reputation: int | None
-    tags: tuple[str, ...]
-    details: tuple[tuple[str, Any], ...]
-    score: float
-    severity: Severity
-    link: str
-    fetched_at: str
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "verdict": self.verdict.value,
-            "detections": self.detections,
-            "suspicious": self.suspicious,
-            "engines": self.engines,
-            "last_analysis_date": self.last_analysis_date,
-            "reputation": self.reputation,
-            "tags": list(self.tags),
-            "details": {k: list(v) if isinstance(v, tuple) else v for k, v in self.details},
-            "score": self.score,
-            "severity": self.severity.value,
-            "link": self.link,
-            "fetched_at": self.fetched_at,
-        }
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> EnrichmentResult:
-        details = d.get("details") or {}
-        return cls(
-            provider=d["provider"],
-            verdict=Verdict(d["verdict"]),
-            detections=int(d["detections"]),
-            suspicious=int(d.get("suspicious", 0)),
-            engines=int(d["engines"]),
-            last_analysis_date=d.get("last_analysis_date"),
-            reputation=d.get("reputation"),
-            tags=tuple(d.get("tags") or ()),
-            details=tuple(
-                sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in details.items())
-            ),
-            score=float(d["score"]),
-            severity=Severity(d["severity"]),
-            link=d["link"],
-            fetched_at=d.get("fetched_at") or "",
-        )
+    try:
+        return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +77,6 @@ class EnrichmentError:
             "retry_at": self.retry_at,
         }
 
-
-Outcome = EnrichmentResult | EnrichmentError
 
 
 # --- the provider-generic model (wave 2): see docs/design/providers.md -------------------

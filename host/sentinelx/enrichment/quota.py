@@ -1,5 +1,7 @@
 """One request budget per provider, shared by every host process through SQLite.
 
+A limit of 0 means no limit (keyless feeds, local servers).
+
 Each granted slot is a row in quota_events, inserted inside a BEGIN IMMEDIATE
 transaction after counting the rows of the last minute and of the current UTC day,
 so two processes can never both take the last slot. A 429 from the provider pauses
@@ -9,6 +11,7 @@ says so or keeps refusing.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from collections.abc import Callable
@@ -16,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from sentinelx.enrichment import pauses
 from sentinelx.enrichment.store import transaction
 
 WINDOW = 60.0
@@ -33,8 +37,8 @@ class QuotaState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    per_minute: int = 4
-    per_day: int = 500
+    per_minute: int = 4  # 0: no limit
+    per_day: int = 500  # 0: no limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +46,8 @@ class Slot:
     granted: bool
     state: QuotaState
     next_slot_at: float | None  # epoch seconds; None when granted
-    remaining_today: int
+    remaining_today: int | None  # None: no daily limit
+    ts: float | None = None  # when the granted slot was taken (to give it back: refund)
 
 
 def next_utc_midnight(now: float) -> float:
@@ -66,17 +71,21 @@ class Quota:
         self.margin = margin
 
     def _evaluate(self, now: float) -> Slot:
-        day_start = next_utc_midnight(now) - 86400
-        (used_today,) = self.conn.execute(
-            "SELECT COUNT(*) FROM quota_events WHERE provider=? AND ts >= ?",
-            (self.provider, day_start)).fetchone()
-        remaining = max(0, self.limits.per_day - used_today)
+        remaining: int | None = None
+        if self.limits.per_day:
+            day_start = next_utc_midnight(now) - 86400
+            (used_today,) = self.conn.execute(
+                "SELECT COUNT(*) FROM quota_events WHERE provider=? AND ts >= ?",
+                (self.provider, day_start)).fetchone()
+            remaining = max(0, self.limits.per_day - used_today)
         pause = self.conn.execute("SELECT until, reason FROM quota_pause WHERE provider=?",
                                   (self.provider,)).fetchone()
         if pause and pause[0] > now:
             return Slot(False, QuotaState(pause[1]), pause[0], remaining)
         if remaining == 0:
             return Slot(False, QuotaState.DAILY_LIMIT, next_utc_midnight(now), 0)
+        if not self.limits.per_minute:
+            return Slot(True, QuotaState.OK, None, remaining)
         recent = [r[0] for r in self.conn.execute(
             "SELECT ts FROM quota_events WHERE provider=? AND ts > ? ORDER BY ts",
             (self.provider, now - WINDOW - self.margin))]
@@ -97,8 +106,47 @@ class Quota:
                 self.conn.execute("INSERT INTO quota_events VALUES (?, ?)", (self.provider, now))
                 self.conn.execute("DELETE FROM quota_events WHERE provider=? AND ts < ?",
                                   (self.provider, now - 2 * 86400))
-                slot = replace(slot, remaining_today=slot.remaining_today - 1)
+                left = None if slot.remaining_today is None else slot.remaining_today - 1
+                slot = replace(slot, remaining_today=left, ts=now)
         return slot
+
+    def refund(self, slot: Slot) -> None:
+        """Give back a slot whose request was refused for its key: an auth failure costs
+        no quota."""
+        if slot.ts is None:
+            return
+        with transaction(self.conn):
+            self.conn.execute(
+                "DELETE FROM quota_events WHERE rowid = (SELECT rowid FROM quota_events "
+                "WHERE provider=? AND ts=? LIMIT 1)", (self.provider, slot.ts))
+
+    def reset(self) -> bool:
+        """Clear a 429 pause (the user says the quota is back). True if there was one."""
+        with transaction(self.conn):
+            n = self.conn.execute("DELETE FROM quota_pause WHERE provider=?",
+                                  (self.provider,)).rowcount
+        pauses.record(self.provider, None)
+        return n > 0
+
+    def estimate(self, lookups: int) -> float:
+        """Seconds `lookups` more requests would wait for this budget (not counting the
+        providers' own answer time): paused time, then whole minutes, then whole days."""
+        if lookups <= 0:
+            return 0.0
+        now = self.clock()
+        slot = self._evaluate(now)
+        wait = max(0.0, (slot.next_slot_at or now) - now) if not slot.granted else 0.0
+        per_min, per_day = self.limits.per_minute, self.limits.per_day
+        left = lookups
+        if per_day:
+            today = slot.remaining_today or 0
+            if left > today:  # the rest waits for the next UTC day(s)
+                days = math.ceil((left - today) / per_day)
+                wait = max(wait, next_utc_midnight(now) - now + (days - 1) * 86400)
+                left = (left - today) - (days - 1) * per_day
+        if per_min:
+            wait += (math.ceil(left / per_min) - 1) * (WINDOW + self.margin)
+        return max(0.0, wait)
 
     def rate_limited(self, message: str = "") -> Slot:
         """The provider said 429: pause every process sharing this budget."""
@@ -118,7 +166,9 @@ class Quota:
                 until = row[0]
             self.conn.execute("INSERT OR REPLACE INTO quota_pause VALUES (?,?,?,?)",
                               (self.provider, until, state.value, strikes))
-            return Slot(False, state, until, self._evaluate(now).remaining_today)
+            slot = Slot(False, state, until, self._evaluate(now).remaining_today)
+        pauses.record(self.provider, until)
+        return slot
 
     def succeeded(self) -> None:
         """A request got through: 429 strikes start again from zero."""

@@ -1,81 +1,239 @@
-"""Wire settings, key, provider, cache, quota and history into one queue run.
+"""Wire settings, keys, providers, cache, quotas and history into one engine run, a privacy
+preview, a quota reset or a key check.
 
-Both the native handler and `sentinelx enrich` come through here, so they behave alike.
+Both the native handlers and the CLI come through here, so they behave alike.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sentinelx import config, logs
+from sentinelx import config, keys, logs, paths
 from sentinelx.enrichment import store
 from sentinelx.enrichment.cache import Cache, TTLs
+from sentinelx.enrichment.engine import Emit, EmitMany, Engine, Lane, Options
 from sentinelx.enrichment.history import History
-from sentinelx.enrichment.http import DEFAULT_TIMEOUT, SafeHttp, allowlist
-from sentinelx.enrichment.models import Verdict
-from sentinelx.enrichment.providers.base import RetryPolicy
-from sentinelx.enrichment.providers.virustotal import Thresholds, VirusTotal
-from sentinelx.enrichment.queue import Emit, EnrichQueue, QueueOptions
+from sentinelx.enrichment.http import DEFAULT_TIMEOUT, TOTAL_DEADLINE, SafeHttp, allowlist
+from sentinelx.enrichment.models import Verdict, iso_utc
+from sentinelx.enrichment.plan import NeverSend, Rules, decide, needs_key_missing
+from sentinelx.enrichment.providers import registry
+from sentinelx.enrichment.providers.base import Provider, ProviderContext, RetryPolicy
 from sentinelx.enrichment.quota import Limits, Quota
 from sentinelx.pipeline.models import IOC
 
+Value = config.Value
+
 
 @dataclass(frozen=True, slots=True)
-class Settings:
-    base_url: str
-    limits: Limits
-    thresholds: Thresholds
-    ttls: TTLs
-    send_private: bool
+class Net:
+    """Network limits for one run (tests shorten them)."""
 
-    @classmethod
-    def load(cls) -> Settings:
-        s = config.load()
-        per_verdict = {
-            v: float(s[f"cache.ttl_hours.{v.value}"])  # type: ignore[arg-type]
-            for v in Verdict if s.get(f"cache.ttl_hours.{v.value}") is not None
-        }
-        return cls(
-            base_url=str(s["vt.base_url"]),
-            limits=Limits(int(s["vt.requests_per_minute"]), int(s["vt.requests_per_day"])),  # type: ignore[arg-type]
-            thresholds=Thresholds(int(s["vt.malicious_threshold"]),  # type: ignore[arg-type]
-                                  int(s["vt.suspicious_threshold"])),  # type: ignore[arg-type]
-            ttls=TTLs(float(s["cache.ttl_hours"]), per_verdict),  # type: ignore[arg-type]
-            send_private=bool(s["privacy.send_private"]),
-        )
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    total_deadline: float = TOTAL_DEADLINE
+    retry: RetryPolicy | None = None
+
+
+def ttls(settings: Mapping[str, Value]) -> TTLs:
+    per_verdict = {v: float(settings[f"cache.ttl_hours.{v.value}"])  # type: ignore[arg-type]
+                   for v in Verdict if settings.get(f"cache.ttl_hours.{v.value}") is not None}
+    return TTLs(float(settings["cache.ttl_hours"]), per_verdict)  # type: ignore[arg-type]
+
+
+def rules(settings: Mapping[str, Value], include_private: bool = False) -> Rules:
+    return Rules(send_private=include_private or bool(settings["privacy.send_private"]),
+                 never_send=NeverSend.parse(str(settings.get("privacy.never_send") or "")))
+
+
+def make_provider(name: str, settings: Mapping[str, Value], net: Net = Net(),
+                  clock: Callable[[], float] = time.time) -> tuple[Provider, dict[str, Value]]:
+    cls = registry.classes()[name]
+    spec = cls.SPEC
+    values = config.provider_values(name, settings)
+    key = keys.load_key(name)[0] if spec.key != "none" else None
+    logs.register_secret(key)
+    base_url = str(values["base_url"])
+    ca = values.get("ca_bundle")
+    http = SafeHttp(allowlist([base_url, *spec.hosts]), timeout=net.timeout,
+                    total_deadline=net.total_deadline,
+                    verify=ca if isinstance(ca, str) and ca else True)
+    ctx = ProviderContext(base_url=base_url, key=key, settings=values, http=http, clock=clock,
+                          data_dir=paths.cache_dir() / "providers" / name)
+    return cls(ctx), values
+
+
+def lanes(conn: Any, settings: Mapping[str, Value], net: Net = Net()) -> list[Lane]:
+    out = []
+    for name in registry.names():
+        provider, values = make_provider(name, settings, net)
+        limits = Limits(int(values["requests_per_minute"]),  # type: ignore[arg-type]
+                        int(values["requests_per_day"]))  # type: ignore[arg-type]
+        out.append(Lane(provider, Quota(conn, name, limits), enabled=bool(values["enabled"]),
+                        retry=net.retry or provider.SPEC.retry))
+    return out
+
+
+@contextmanager
+def _db() -> Iterator[Any]:
+    conn = store.connect()
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def run(
     iocs: Sequence[IOC],
     *,
-    on_result: Emit,
+    on_results: EmitMany,
     on_progress: Emit,
     cancel: threading.Event,
     refresh: bool = False,
     include_private: bool = False,
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-    retry: RetryPolicy | None = None,
+    net: Net = Net(),
     progress_interval: float = 5.0,
+    source_title: str | None = None,
+    source_url: str | None = None,
 ) -> dict[str, Any]:
-    """Enrich `iocs` with the local settings and key; returns the summary fields."""
-    settings = Settings.load()
-    key, _source = config.load_key()
-    logs.register_secret(key)
-    http = SafeHttp(allowlist([settings.base_url]), timeout=timeout)
-    provider = VirusTotal(settings.base_url, key, thresholds=settings.thresholds, http=http)
-    conn = store.connect()
-    try:
-        queue = EnrichQueue(
-            provider, Cache(conn, settings.ttls), Quota(conn, provider.name, settings.limits),
-            History(conn), on_result=on_result, on_progress=on_progress, cancel=cancel,
-            options=QueueOptions(refresh=refresh,
-                                 send_private=include_private or settings.send_private,
-                                 has_key=key is not None, progress_interval=progress_interval,
-                                 retry=retry or RetryPolicy()),
+    """Enrich `iocs` with the local settings and keys; returns the summary fields."""
+    settings = config.load()
+    with _db() as conn:
+        engine = Engine(
+            lanes(conn, settings, net), Cache(conn, ttls(settings)), History(conn),
+            on_results=on_results, on_progress=on_progress, cancel=cancel,
+            options=Options(refresh=refresh, rules=rules(settings, include_private),
+                            progress_interval=progress_interval, source_title=source_title,
+                            source_url=source_url),
         )
-        return queue.run(iocs)
-    finally:
-        conn.close()
+        return engine.run(iocs)
+
+
+# --- preview ------------------------------------------------------------------------
+
+
+def preview(iocs: Sequence[IOC], *, include_private: bool = False,
+            refresh: bool = False) -> dict[str, Any]:
+    """Per IOC, what each provider would get: sent (and what), cached, or withheld (why);
+    and the time the lookups would take on the current quotas."""
+    from sentinelx.enrichment.engine import dedupe
+
+    settings = config.load()
+    r = rules(settings, include_private)
+    out_iocs: list[dict[str, Any]] = []
+    seconds: dict[str, int] = {}
+    with _db() as conn:
+        cache = Cache(conn, ttls(settings))
+        ls = lanes(conn, settings)
+        to_send: dict[str, int] = {lane.name: 0 for lane in ls}
+        for ioc in dedupe(iocs):
+            rows = []
+            takers = [lane for lane in ls if lane.provider.supports(ioc.type)]
+            for lane in takers:
+                spec = lane.provider.SPEC
+                d = decide(lane.provider, lane.enabled, ioc, r)
+                row: dict[str, Any] = {"provider": spec.name}
+                if d.reason or d.error:
+                    row.update(action="withheld", reason=d.reason or "bad_request")
+                elif not refresh and cache.get(spec.name, ioc.type.value, ioc.value):
+                    row.update(action="cached")
+                elif needs_key_missing(lane.provider):
+                    row.update(action="withheld", reason="no_api_key")
+                else:
+                    row.update(action="send",
+                               sends=spec.sends.get(ioc.type.value, "the value"))
+                    to_send[spec.name] += 1
+                rows.append(row)
+            out_iocs.append({"ioc": ioc.to_wire(), "providers": rows})
+        per_provider: dict[str, dict[str, Any]] = {}
+        for lane in ls:
+            n = to_send[lane.name]
+            status = lane.quota.status()
+            paused = status.next_slot_at if not status.granted else None
+            seconds[lane.name] = round(lane.quota.estimate(n))
+            per_provider[lane.name] = {
+                "lookups": n, "seconds": seconds[lane.name],
+                "remaining_today": status.remaining_today,
+                "paused_until": iso_utc(paused) if status.state.value != "minute_limit" else None,
+            }
+    # Lanes run in parallel: the job takes as long as its slowest provider.
+    return {"iocs": out_iocs, "estimate": {
+        "lookups": sum(to_send.values()),
+        "seconds": max(seconds.values(), default=0),
+        "providers": per_provider}}
+
+
+# --- quotas -------------------------------------------------------------------------
+
+
+def quota_state() -> dict[str, Any]:
+    settings = config.load()
+    out: dict[str, Any] = {}
+    with _db() as conn:
+        for lane in lanes(conn, settings):
+            slot = lane.quota.status()
+            out[lane.name] = {
+                "state": slot.state.value,
+                "paused_until": iso_utc(slot.next_slot_at) if slot.state.value in (
+                    "rate_limited", "daily_limit") and not slot.granted else None,
+                "remaining_today": slot.remaining_today,
+                "requests_per_minute": lane.quota.limits.per_minute,
+                "requests_per_day": lane.quota.limits.per_day,
+            }
+    return out
+
+
+def quota_reset(provider: str | None = None) -> list[str]:
+    """Clear the 429 pause of one provider (or all); returns those that were paused."""
+    names = [provider] if provider else registry.names()
+    if provider is not None:
+        registry.spec(provider)  # KeyError for an unknown name
+    cleared = []
+    with _db() as conn:
+        for name in names:
+            if Quota(conn, name).reset():
+                cleared.append(name)
+    return cleared
+
+
+# --- key check ----------------------------------------------------------------------
+
+
+def verify_key(name: str, net: Net = Net(timeout=(5.0, 15.0), total_deadline=20.0)
+               ) -> dict[str, Any]:
+    """Prove a stored key with the provider's cheap check: ok | rejected | unchecked | error.
+    Uses one quota slot when it has one to spare, and gives it back on a refusal."""
+    from sentinelx.enrichment.http import HttpError
+
+    settings = config.load()
+    provider, values = make_provider(name, settings, net)
+    out = {"provider": name, "status": "unchecked", "message": ""}
+    req = provider.verify_key()
+    if req is None or not provider.ctx.key:
+        out["message"] = f"{provider.SPEC.label} has no cheap key check; the first lookup will tell"
+        return out
+    with _db() as conn:
+        quota = Quota(conn, name, Limits(int(values["requests_per_minute"]),  # type: ignore[arg-type]
+                                         int(values["requests_per_day"])))  # type: ignore[arg-type]
+        slot = quota.try_acquire()
+        if not slot.granted:
+            out["message"] = "not checked now: the quota is in use; the first lookup will tell"
+            return out
+        try:
+            resp = provider.ctx.http.send(req)
+        except HttpError as e:
+            out.update(status="error", message=f"could not check the key: {e.message}")
+            return out
+        if resp.status in (401, 403):
+            quota.refund(slot)
+            out.update(status="rejected", message=f"{provider.SPEC.label} refused this key "
+                       f"(HTTP {resp.status})")
+        elif 200 <= resp.status < 300:
+            out.update(status="ok", message=f"{provider.SPEC.label} accepted the key")
+        else:
+            out.update(status="error", message=f"{provider.SPEC.label} answered HTTP "
+                       f"{resp.status}; the key could not be checked")
+    return out

@@ -108,7 +108,11 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction; IMMEDIATE takes the write lock up front so a
-    read-then-write (the quota check) is atomic across processes."""
+    read-then-write (the quota check) is atomic across processes. Inside another
+    transaction it joins that one (a batch of writes commits once)."""
+    if conn.in_transaction:
+        yield conn
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn

@@ -76,9 +76,17 @@ class ProviderSpec:
     settings: Mapping[str, Setting] = field(default_factory=dict)  # extra, per provider
     enabled_by_default: bool = True
     docs: str = ""
+    # Providers that share one key name the same group (abuse.ch: "abusech"); the key file
+    # and SENTINELX_<GROUP>_API_KEY are per group. "" = the provider's own name.
+    key_group: str = ""
+    retry: RetryPolicy = RetryPolicy()  # 5xx and dropped connections; the engine applies it
 
     def valid_key(self, key: str) -> bool:
         return re.fullmatch(self.key_pattern or GENERIC_KEY, key) is not None
+
+    @property
+    def key_slot(self) -> str:
+        return self.key_group or self.name
 
     @property
     def facts_schema_path(self) -> Path:
@@ -332,6 +340,9 @@ def lookup(
             return cancelled
         try:
             outcome = provider.fetch(ioc)
+            if not isinstance(outcome, Observation | EnrichmentError) or (
+                    isinstance(outcome, Observation) and not isinstance(outcome.found, bool)):
+                raise BadResponse(f"the provider module returned {type(outcome).__name__}")
         except Exception as e:  # a provider bug or hostile answer: this IOC only
             reason = str(e)[:120] if isinstance(e, BadResponse) else type(e).__name__
             return provider.error(ErrorCode.BAD_RESPONSE,

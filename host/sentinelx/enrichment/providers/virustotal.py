@@ -1,40 +1,45 @@
-"""VirusTotal API v3: endpoint map, verdict/score/severity, GUI links.
+"""VirusTotal API v3 on the provider core: endpoint map, facts, verdict, GUI links.
 
-Verdict (thresholds from config, documented in README):
-- malicious:  malicious engines >= vt.malicious_threshold
-- suspicious: otherwise, malicious + suspicious engines >= vt.suspicious_threshold
+Verdict (thresholds from settings, applied on every read, so cached facts follow a change):
+- malicious:  malicious engines >= providers.virustotal.malicious_threshold (vt.* alias)
+- suspicious: otherwise, malicious + suspicious engines >= suspicious_threshold
 - clean:      no such detections AND an analysis exists (last_analysis_date and engines > 0)
 - no_data:    404, or an object that was never analysed
 Score: log1p(w) / log1p(20) capped at 1, w = malicious + suspicious / 2 engines, so
-1 engine ~0.23, 5 ~0.59, 20+ = 1. Severity bins: 0 benign, <0.3 low, <0.55 medium,
-<0.85 high, else critical.
+1 engine ~0.23, 5 ~0.59, 20+ = 1. Severity bins in base.severity_for.
 """
 
 from __future__ import annotations
 
 import base64
 import ipaddress
-import json
 import math
 import re
-import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from sentinelx.enrichment.http import HttpError, SafeHttp, allowlist
+from sentinelx.config import Setting, int_range
+from sentinelx.enrichment.http import HttpRequest, HttpResponse
 from sentinelx.enrichment.models import (
+    BadResponse,
     EnrichmentError,
-    EnrichmentResult,
-    ErrorCode,
-    Outcome,
-    Severity,
+    Judgement,
+    Observation,
     Verdict,
     iso_utc,
 )
-from sentinelx.pipeline.models import IOCType
+from sentinelx.enrichment.providers.base import (
+    NO_DATA,
+    Provider,
+    ProviderSpec,
+    count,
+    json_body,
+    judgement,
+    text,
+    texts,
+)
+from sentinelx.pipeline.models import IOC, IOCType
 
-NAME = "virustotal"
 GUI = "https://www.virustotal.com/gui"
 COLLECTIONS: dict[IOCType, str] = {
     IOCType.IPV4: "ip_addresses",
@@ -51,14 +56,34 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.
                        r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Engines that gave a verdict; timeouts, failures and unsupported types did not.
 _ANSWERED = ("harmless", "malicious", "suspicious", "undetected")
+MAX_ENGINES = 10_000  # VT has ~95 engines; anything near this is not a real answer
+LATEST_DATE = 4_102_444_800  # 2100-01-01: a later "last analysis" is not a real answer
 MAX_TAGS = 50
-MAX_STR = 512
 
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    malicious: int = 1
-    suspicious: int = 1
+SPEC = ProviderSpec(
+    name="virustotal",
+    label="VirusTotal",
+    types=frozenset(COLLECTIONS),
+    default_base_url="https://www.virustotal.com/api/v3",
+    key="required",
+    key_pattern=r"[0-9a-fA-F]{64}",
+    key_hint="64 hexadecimal characters",
+    per_minute=4,
+    per_day=500,
+    role="verdict",
+    sends={
+        "ipv4": "the IP address", "ipv6": "the IP address", "domain": "the domain name",
+        "url": "the full URL", "md5": "the hash", "sha1": "the hash", "sha256": "the hash",
+    },
+    settings={
+        "malicious_threshold": Setting(1, int_range(1, 1000),
+                                       "engines saying malicious for 'malicious'"),
+        "suspicious_threshold": Setting(
+            1, int_range(1, 1000),
+            "malicious + suspicious engines, below the malicious threshold, for 'suspicious'"),
+    },
+    docs="https://docs.virustotal.com/reference/overview",
+)
 
 
 def url_id(url: str) -> str:
@@ -91,30 +116,9 @@ def object_id(ioc_type: IOCType, value: str) -> str:
     raise ValueError(f"{ioc_type.value} is not looked up on VirusTotal")
 
 
-def verdict_for(stats: dict[str, int], analysed: bool, t: Thresholds) -> Verdict:
-    mal, sus = stats.get("malicious", 0), stats.get("suspicious", 0)
-    if mal >= t.malicious:
-        return Verdict.MALICIOUS
-    if mal + sus >= t.suspicious and mal + sus > 0:
-        return Verdict.SUSPICIOUS
-    return Verdict.CLEAN if analysed else Verdict.NO_DATA
-
-
 def score_for(malicious: int, suspicious: int) -> float:
     w = malicious + suspicious / 2
     return round(min(1.0, math.log1p(w) / math.log1p(20)), 3)
-
-
-def severity_for(score: float) -> Severity:
-    if score <= 0:
-        return Severity.BENIGN
-    if score < 0.3:
-        return Severity.LOW
-    if score < 0.55:
-        return Severity.MEDIUM
-    if score < 0.85:
-        return Severity.HIGH
-    return Severity.CRITICAL
 
 
 def gui_link(ioc_type: IOCType, value: str, vt_id: str | None = None) -> str:
@@ -126,149 +130,128 @@ def gui_link(ioc_type: IOCType, value: str, vt_id: str | None = None) -> str:
     return f"{GUI}/{_GUI_KIND[collection]}/{quote(object_id(ioc_type, value), safe=':')}"
 
 
-def _int(v: Any) -> int:
-    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else 0
+def _stats(raw: Any) -> dict[str, int]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise BadResponse("last_analysis_stats is not an object")
+    out: dict[str, int] = {}
+    for k, v in list(raw.items())[:32]:
+        if isinstance(k, str) and len(k) <= 40:
+            out[k] = count(v, f"last_analysis_stats.{k[:40]}", high=MAX_ENGINES)
+    return out
 
 
-def _str(v: Any) -> str | None:
-    return v[:MAX_STR] if isinstance(v, str) and v else None
+def _date(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= LATEST_DATE:
+        raise BadResponse(f"last_analysis_date is not a date: {str(v)[:40]!r}")
+    return iso_utc(v)
 
 
-def _details(attrs: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
-    out: dict[str, Any] = {}
+def facts_from(attrs: dict[str, Any], vt_id: Any) -> dict[str, Any]:
+    """The facts VirusTotal gives about one object; BadResponse for impossible values."""
+    stats = _stats(attrs.get("last_analysis_stats"))
+    facts: dict[str, Any] = {
+        "malicious": stats.get("malicious", 0),
+        "suspicious": stats.get("suspicious", 0),
+        "harmless": stats.get("harmless", 0),
+        "undetected": stats.get("undetected", 0),
+        "engines": sum(stats.get(k, 0) for k in _ANSWERED),
+        "last_analysis_date": _date(attrs.get("last_analysis_date")),
+        "tags": texts(attrs.get("tags"), MAX_TAGS),
+    }
+    rep = attrs.get("reputation")
+    if rep is not None:
+        if isinstance(rep, bool) or not isinstance(rep, int) or not -10**6 <= rep <= 10**6:
+            raise BadResponse(f"reputation is not a number: {str(rep)[:40]!r}")
+        facts["reputation"] = rep
+    if isinstance(vt_id, str) and (ident := text(vt_id, 128)):
+        facts["id"] = ident
     for key in ("as_owner", "country", "network", "meaningful_name", "type_description"):
-        if s := _str(attrs.get(key)):
-            out[key] = s
-    if isinstance(attrs.get("size"), int) and not isinstance(attrs["size"], bool):
-        out["size"] = attrs["size"]
+        if s := text(attrs.get(key)):
+            facts[key] = s
+    if attrs.get("size") is not None:
+        facts["size"] = count(attrs["size"], "size", high=2**53)
     ptc = attrs.get("popular_threat_classification")
-    if isinstance(ptc, dict) and (label := _str(ptc.get("suggested_threat_label"))):
-        out["threat_label"] = label
+    if isinstance(ptc, dict) and (label := text(ptc.get("suggested_threat_label"))):
+        facts["threat_label"] = label
     cats = attrs.get("categories")
     if isinstance(cats, dict):
-        values = sorted({c[:MAX_STR] for c in cats.values() if isinstance(c, str)})[:MAX_TAGS]
+        values = sorted({c[:512] for c in cats.values() if isinstance(c, str) and c})[:MAX_TAGS]
         if values:
-            out["categories"] = tuple(values)
+            facts["categories"] = values
     votes = attrs.get("total_votes")
     if isinstance(votes, dict):
-        out["votes_harmless"] = _int(votes.get("harmless"))
-        out["votes_malicious"] = _int(votes.get("malicious"))
-    return tuple(sorted(out.items()))
-
-
-def parse_object(ioc_type: IOCType, value: str, doc: Any, t: Thresholds,
-                 now: float) -> EnrichmentResult:
-    """Map a v3 object reply to a result; raises ValueError if it is not v3-shaped."""
-    data = doc.get("data") if isinstance(doc, dict) else None
-    attrs = data.get("attributes") if isinstance(data, dict) else None
-    if not isinstance(attrs, dict):
-        raise ValueError("no data.attributes in the reply")
-    raw_stats = attrs.get("last_analysis_stats")
-    stats = {k: _int(v) for k, v in raw_stats.items()} if isinstance(raw_stats, dict) else {}
-    engines = sum(stats.get(k, 0) for k in _ANSWERED)
-    date = attrs.get("last_analysis_date")
-    date_ts = date if isinstance(date, int | float) and not isinstance(date, bool) else None
-    analysed = date_ts is not None and engines > 0
-    verdict = verdict_for(stats, analysed, t)
-    mal, sus = stats.get("malicious", 0), stats.get("suspicious", 0)
-    score = score_for(mal, sus) if verdict in (Verdict.MALICIOUS, Verdict.SUSPICIOUS) else 0.0
-    rep = attrs.get("reputation")
-    tags = attrs.get("tags") if isinstance(attrs.get("tags"), list) else []
-    return EnrichmentResult(
-        provider=NAME, verdict=verdict, detections=mal, suspicious=sus, engines=engines,
-        last_analysis_date=iso_utc(date_ts),
-        reputation=rep if isinstance(rep, int) and not isinstance(rep, bool) else None,
-        tags=tuple(s[:MAX_STR] for s in tags if isinstance(s, str))[:MAX_TAGS],
-        details=_details(attrs), score=score, severity=severity_for(score),
-        link=gui_link(ioc_type, value, data.get("id") if isinstance(data.get("id"), str) else None),
-        fetched_at=iso_utc(now) or "",
-    )
-
-
-def no_data(ioc_type: IOCType, value: str, now: float) -> EnrichmentResult:
-    return EnrichmentResult(
-        provider=NAME, verdict=Verdict.NO_DATA, detections=0, suspicious=0, engines=0,
-        last_analysis_date=None, reputation=None, tags=(), details=(), score=0.0,
-        severity=Severity.BENIGN, link=gui_link(ioc_type, value), fetched_at=iso_utc(now) or "",
-    )
+        facts["votes_harmless"] = count(votes.get("harmless", 0), "total_votes.harmless")
+        facts["votes_malicious"] = count(votes.get("malicious", 0), "total_votes.malicious")
+    return facts
 
 
 def _vt_error(body: bytes) -> tuple[str | None, str]:
+    import json
+
     try:
         err = json.loads(body).get("error", {})
         code, message = err.get("code"), err.get("message")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None, ""
-    return (code if isinstance(code, str) else None,
+    return (code[:64] if isinstance(code, str) else None,
             message[:200] if isinstance(message, str) else "")
 
 
-class VirusTotal:
-    name = NAME
+class VirusTotal(Provider):
+    SPEC = SPEC
 
-    def __init__(self, base_url: str, api_key: str | None, *, thresholds: Thresholds = Thresholds(),
-                 http: SafeHttp | None = None, clock=time.time) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._key = api_key or ""
-        self.thresholds = thresholds
-        self.http = http or SafeHttp(allowlist([self.base_url]))
-        self.clock = clock
+    def request(self, ioc: IOC) -> HttpRequest:
+        if ioc.type not in COLLECTIONS:
+            raise ValueError(f"{ioc.type.value} is not looked up on VirusTotal")
+        ident = quote(object_id(ioc.type, ioc.value), safe=":")
+        return HttpRequest("GET", f"{self.base_url}/{COLLECTIONS[ioc.type]}/{ident}",
+                           self._headers())
 
-    def __repr__(self) -> str:  # never show the key, even in a traceback's locals
-        return f"VirusTotal({self.base_url!r}, key=****)"
+    def _headers(self) -> dict[str, str]:
+        return {"x-apikey": self.ctx.key or "", "Accept": "application/json"}
 
-    def supports(self, ioc_type: IOCType) -> bool:
-        return ioc_type in COLLECTIONS
-
-    def url_for(self, ioc_type: IOCType, value: str) -> str:
-        ident = quote(object_id(ioc_type, value), safe=":")
-        return f"{self.base_url}/{COLLECTIONS[ioc_type]}/{ident}"
-
-    def _error(self, code: ErrorCode, message: str, vt_code: str | None = None) -> EnrichmentError:
-        # A server could echo request headers back; make sure the key never travels on.
-        if self._key:
-            message = message.replace(self._key, "****")
-        return EnrichmentError(NAME, code, message, provider_code=vt_code)
-
-    def check(self, ioc_type: IOCType, value: str) -> EnrichmentError | None:
-        """Why this IOC cannot be looked up at all (no I/O, no quota), or None."""
-        if not self.supports(ioc_type):
-            return self._error(ErrorCode.UNSUPPORTED,
-                               f"VirusTotal has no lookup for {ioc_type.value}")
-        try:
-            self.url_for(ioc_type, value)
-        except ValueError as e:
-            return self._error(ErrorCode.BAD_REQUEST, str(e))
-        return None
-
-    def fetch(self, ioc_type: IOCType, value: str) -> Outcome:
-        if problem := self.check(ioc_type, value):
-            return problem
-        url = self.url_for(ioc_type, value)
-        try:
-            resp = self.http.get(url, {"x-apikey": self._key, "Accept": "application/json"})
-        except HttpError as e:
-            return self._error(ErrorCode(e.code), e.message)
-        now = self.clock()
-        vt_code, vt_msg = _vt_error(resp.body) if resp.status >= 400 else (None, "")
-        detail = f": {vt_msg}" if vt_msg else ""
+    def parse(self, ioc: IOC, resp: HttpResponse) -> Observation | EnrichmentError:
         if resp.status == 404:
-            return no_data(ioc_type, value, now)
-        if resp.status in (401, 403):
-            return self._error(ErrorCode.AUTH, f"VirusTotal refused the API key "
-                               f"({resp.status} {vt_code or ''}){detail}".replace(" )", ")"),
-                               vt_code)
-        if resp.status == 429:
-            return self._error(ErrorCode.RATE_LIMITED, f"VirusTotal quota exceeded{detail}",
-                               vt_code or "QuotaExceededError")
-        if resp.status >= 500:
-            return self._error(ErrorCode.SERVER_ERROR, f"VirusTotal error {resp.status}{detail}",
-                               vt_code)
+            return self.observe(False)
         if resp.status != 200:
-            code = ErrorCode.BAD_REQUEST if resp.status == 400 else ErrorCode.BAD_RESPONSE
-            return self._error(code, f"VirusTotal answered {resp.status}{detail}", vt_code)
+            vt_code, vt_msg = _vt_error(resp.body)
+            err = self.status_error(resp, vt_msg)
+            if resp.status == 429 and not vt_code:
+                vt_code = "QuotaExceededError"
+            return self.error(err.code, err.message, vt_code)
+        doc = json_body(resp)
+        data = doc.get("data") if isinstance(doc, dict) else None
+        attrs = data.get("attributes") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(attrs, dict):
+            raise BadResponse("no data.attributes in the reply")
+        return self.observe(True, facts_from(attrs, data.get("id")))
+
+    def judge(self, ioc: IOC, obs: Observation) -> Judgement:
+        if not obs.found:
+            return NO_DATA
+        f = obs.facts
+        mal, sus, engines = f["malicious"], f["suspicious"], f["engines"]
+        t_mal = self.ctx.settings.get("malicious_threshold", 1)
+        t_sus = self.ctx.settings.get("suspicious_threshold", 1)
+        summary = f"{mal}/{engines} engines" if engines else ""
+        if mal >= t_mal:
+            return judgement(Verdict.MALICIOUS, score_for(mal, sus), summary)
+        if mal + sus >= t_sus and mal + sus > 0:
+            return judgement(Verdict.SUSPICIOUS, score_for(mal, sus),
+                             f"{mal + sus}/{engines} engines")
+        if f.get("last_analysis_date") and engines > 0:
+            return judgement(Verdict.CLEAN, 0.0, summary)
+        return NO_DATA
+
+    def link(self, ioc: IOC, obs: Observation | None) -> str | None:
         try:
-            return parse_object(ioc_type, value, json.loads(resp.body), self.thresholds, now)
-        except (ValueError, UnicodeDecodeError) as e:
-            msg = "malformed JSON" if isinstance(e, json.JSONDecodeError) else str(e)[:100]
-            return self._error(ErrorCode.BAD_RESPONSE, f"unusable reply from VirusTotal: {msg}")
+            return gui_link(ioc.type, ioc.value, obs.facts.get("id") if obs else None)
+        except (KeyError, ValueError):
+            return None
+
+    def verify_key(self) -> HttpRequest | None:
+        return HttpRequest("GET", f"{self.base_url}/metadata", self._headers())

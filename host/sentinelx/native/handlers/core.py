@@ -23,7 +23,10 @@ def text_too_large(state: HostState, text: str, reply: Reply) -> bool:
 
 
 def ping(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
-    reply.send("pong", version=__version__, limits={
+    from sentinelx.enrichment.capabilities import PROTOCOL, capabilities
+
+    reply.send("pong", version=__version__, protocol=PROTOCOL, capabilities=capabilities(),
+               limits={
         "max_text_bytes": state.max_text_bytes,
         "max_frame_bytes": state.max_frame_bytes,
         "max_reply_bytes": framing.MAX_REPLY_BYTES,

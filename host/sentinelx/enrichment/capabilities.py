@@ -1,0 +1,45 @@
+"""What `pong` tells the extension about this host: the one source of per-type and
+per-provider knowledge (the extension copies none of it). Cheap on purpose: specs, the
+settings file, key files and the pause mirror; no requests, jsonschema or sqlite3."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Bump on any change the extension of an older version cannot read.
+PROTOCOL = 2
+# Filled in by the exports work (export formats the host can write).
+EXPORT_FORMATS: tuple[str, ...] = ()
+PRIVATE_RULE = ("private, loopback, link-local, reserved and internal addresses and names "
+                "(RFC 1918, RFC 4193, .local, .internal, ...) go to no provider unless asked")
+
+
+def capabilities() -> dict[str, Any]:
+    from sentinelx import config, keys
+    from sentinelx.enrichment import pauses
+    from sentinelx.enrichment.models import iso_utc
+    from sentinelx.enrichment.providers import registry
+    from sentinelx.pipeline.models import IOCType
+
+    try:
+        settings = config.load()
+    except config.ConfigError:
+        settings = {}
+    paused = pauses.read()
+    providers = []
+    for spec in registry.specs():
+        values = config.provider_values(spec.name, settings)
+        key_set = spec.key != "none" and keys.load_key(spec.name)[0] is not None
+        providers.append({
+            "name": spec.name, "label": spec.label,
+            "types": sorted(t.value for t in spec.types),
+            "needs_key": spec.key, "key_set": key_set,
+            "enabled": bool(values.get("enabled", spec.enabled_by_default)),
+            "role": spec.role, "sends": dict(spec.sends),
+            "paused_until": iso_utc(paused.get(spec.name)),
+            "key_hint": spec.key_hint or None,
+            "docs": spec.docs or None,
+        })
+    return {"providers": providers, "exports": list(EXPORT_FORMATS),
+            "ioc_types": [t.value for t in IOCType], "private_rule": PRIVATE_RULE,
+            "pivots": False}
