@@ -16,7 +16,7 @@ import ipaddress
 from typing import Any
 from urllib.parse import quote
 
-from sentinelx.config import Setting, _int
+from sentinelx.config import Setting, int_range
 from sentinelx.enrichment.http import HttpRequest, HttpResponse
 from sentinelx.enrichment.models import (
     BadResponse,
@@ -58,9 +58,9 @@ class AbuseIPDB(Provider):
         per_day=1000,
         sends={"ipv4": _SENDS, "ipv6": _SENDS},
         settings={
-            "max_age_days": Setting(90, _int(1, 365), "only count reports from the last N days"),
+            "max_age_days": Setting(90, int_range(1, 365), "only count reports from the last N days"),
             "malicious_above": Setting(
-                30, _int(0, 99), "abuse confidence score above which an address is malicious"),
+                30, int_range(0, 99), "abuse confidence score above which an address is malicious"),
         },
         docs="https://docs.abuseipdb.com/#check-endpoint",
     )

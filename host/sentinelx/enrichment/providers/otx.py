@@ -17,7 +17,7 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from sentinelx.config import Setting, _int
+from sentinelx.config import Setting, int_range
 from sentinelx.enrichment.http import HttpRequest, HttpResponse
 from sentinelx.enrichment.models import (
     BadResponse,
@@ -71,7 +71,7 @@ class OTX(Provider):
                "url": _SENDS_URL, "md5": "the hash", "sha1": "the hash", "sha256": "the hash",
                "cve": "the CVE id"},
         settings={"malicious_pulses": Setting(
-            3, _int(1, 1000), "pulses listing an indicator for 'malicious' (fewer: suspicious)")},
+            3, int_range(1, 1000), "pulses listing an indicator for 'malicious' (fewer: suspicious)")},
         docs="https://otx.alienvault.com/api",
     )
 

@@ -97,6 +97,7 @@ class ThreatFox(Provider):
         default_base_url="https://threatfox-api.abuse.ch/api/v1",
         key="required",
         key_hint=ac.KEY_HINT,
+        key_group="abusech",  # one abuse.ch Auth-Key serves URLhaus, ThreatFox and MalwareBazaar
         per_minute=60,  # fair use; abuse.ch publishes no number
         per_day=0,
         sends={"ipv4": "the IP address", "domain": "the domain", "url": "the full URL",

@@ -67,6 +67,7 @@ class URLhaus(Provider):
         default_base_url="https://urlhaus-api.abuse.ch/v1",
         key="required",
         key_hint=ac.KEY_HINT,
+        key_group="abusech",  # one abuse.ch Auth-Key serves URLhaus, ThreatFox and MalwareBazaar
         per_minute=60,  # fair use; abuse.ch publishes no number
         per_day=0,
         sends={"url": "the full URL", "domain": "the domain", "ipv4": "the IP address",
