@@ -3,10 +3,12 @@ the verdict and its sources as indicator_types, labels, confidence and external 
 
 Patterns are built with the `stix2` library's pattern classes (its quoting of hash names
 such as 'SHA-256' and its escaping of quotes and backslashes). Object ids are UUIDv4, as
-the spec recommends for SDOs (stix2-validator's strict mode checks it). The objects themselves are written as plain dicts:
-constructing 10,000 `stix2.Indicator` objects takes about 4.5 s (the library re-parses every
-pattern with its ANTLR grammar), over the 1 s budget for a 10,000-IOC export. The tests load
-every bundle back with `stix2.parse` (full library checks) and `stix2-validator`.
+the spec recommends for SDOs (stix2-validator's strict mode checks it).
+
+The objects themselves are written as plain dicts: constructing 10,000 `stix2.Indicator`
+objects takes about 4.5 s (the library re-parses every pattern with its ANTLR grammar),
+over the 1 s budget for a 10,000-IOC export. The tests load every bundle back with
+`stix2.parse` (the library's full checks) and `stix2-validator` in strict mode.
 """
 
 from __future__ import annotations
