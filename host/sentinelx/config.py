@@ -131,6 +131,10 @@ SETTINGS: dict[str, Setting] = {
         False, _bool,
         "always send private/internal IOCs to providers (off: only when a request asks)",
     ),
+    # history (enrichment/history.py, owned by the exports work)
+    "history.keep_page_url": Setting(
+        False, _bool, "keep the page URL of each lookup in the history (off: only its title)",
+    ),
     "host.allowed_extensions": Setting(
         "", _id_list,
         "extra extension ids (comma-separated) the host serves besides the shipped one",
