@@ -16,6 +16,7 @@ from sentinelx import __version__
 COMMANDS = {
     "extract": "extract", "enrich": "enrich", "config": "config_cmd", "history": "history",
     "install": "install", "uninstall": "uninstall", "doctor": "doctor",
+    "export": "export",
 }
 
 

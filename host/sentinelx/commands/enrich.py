@@ -23,6 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also send private/internal IOCs to VirusTotal")
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                    help=f"refuse larger input (default {DEFAULT_MAX_BYTES})")
+    # --- exports (sentinelx.export; added by the exports work) ---
+    from sentinelx.export.cli_support import add_output_arguments
+
+    add_output_arguments(p, required=False)
     p.set_defaults(run=run)
 
 
@@ -89,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         bar.close()
+    if args.format:  # --- exports (sentinelx.export; added by the exports work) ---
+        from sentinelx.export.cli_support import export_run
+
+        return export_run(args, results, summary)
     json.dump({"iocs": [i.to_wire() for i in iocs], "results": results, "summary": summary},
               sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
