@@ -67,15 +67,17 @@ def test_enrich_then_history(sx_dirs, fake):
     again = json.loads(sx(sx_dirs, "enrich", "--ioc", "domain:evil-c2.net", key=KEY).stdout)
     assert again["results"][0]["cached"] is True
     assert len(fake.api_requests()) == 2
+    # One record per IOC and run (issue 13), newest last, with every provider's verdict.
     hist = json.loads(sx(sx_dirs, "history", "--json").stdout)
-    assert [(h["value"], h["outcome"], h["from_cache"]) for h in hist] == [
-        ("evil-c2.net", "malicious", False), ("e" * 64, "clean", False),
-        ("evil-c2.net", "malicious", True)]
-    assert all(h["provider"] == "virustotal" and h["time"].endswith("Z") for h in hist)
+    assert [(h["ioc"]["value"], h["verdict"]) for h in hist] == [
+        ("evil-c2.net", "malicious"), ("e" * 64, "clean"), ("evil-c2.net", "malicious")]
+    assert all(h["providers"]["virustotal"] == h["verdict"] and h["time"].endswith("Z")
+               for h in hist)
+    assert hist[0]["run_id"] == hist[1]["run_id"] != hist[2]["run_id"]
     assert len(json.loads(sx(sx_dirs, "history", "--json", "--since", "1h").stdout)) == 3
     assert json.loads(sx(sx_dirs, "history", "--json", "--since", "2999-01-01").stdout) == []
     text = sx(sx_dirs, "history").stdout
-    assert "evil-c2.net" in text and "cache" in text and "network" in text
+    assert "evil-c2.net" in text and "virustotal:malicious" in text
     assert sx(sx_dirs, "history", "--since", "yesterday-ish").returncode != 0
 
 
