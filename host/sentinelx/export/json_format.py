@@ -39,7 +39,7 @@ class JsonFormat:
                "generated_at": iso_z(opts.now), "defanged": defanged, "count": len(records),
                "records": [_record(r, defanged) for r in records]}
         # allow_nan=False: a non-finite number in a hand-edited history fails loudly here.
-        return json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+        return json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 FORMAT = JsonFormat()

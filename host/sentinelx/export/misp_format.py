@@ -73,7 +73,7 @@ class MispFormat:
     defang_default = False
 
     def render(self, records: Sequence[ExportRecord], opts: Options, defanged: bool) -> str:
-        return json.dumps(event(records, opts, defanged), ensure_ascii=False, indent=1) + "\n"
+        return json.dumps(event(records, opts, defanged), ensure_ascii=False) + "\n"
 
 
 FORMAT = MispFormat()

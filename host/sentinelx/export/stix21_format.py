@@ -128,7 +128,7 @@ class Stix21Format:
     defang_default = False
 
     def render(self, records: Sequence[ExportRecord], opts: Options, defanged: bool) -> str:
-        return json.dumps(bundle(records, opts, defanged), ensure_ascii=False, indent=1) + "\n"
+        return json.dumps(bundle(records, opts, defanged), ensure_ascii=False) + "\n"
 
 
 FORMAT = Stix21Format()
