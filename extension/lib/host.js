@@ -9,6 +9,10 @@
 
 export const HOST_NAME = "com.sentinelx.host";
 
+/** Replies that may come in parts (part 1..parts): the field to join, lists or text. */
+export const PART_FIELDS = { extracted: "iocs", "history.page": "rows", "history.records": "records",
+  exported: "content" };
+
 export class HostError extends Error {
   /** kind: host_missing | host_forbidden | host_crashed | timeout | reply */
   constructor(kind, message, reply = null) {
@@ -174,7 +178,8 @@ export class HostClient {
 
   /**
    * Send one request and resolve with its reply. An error reply rejects with HostError("reply").
-   * For `extract`, resolves with {type:"extracted", iocs:[...all parts...], parts}.
+   * For replies in parts (PART_FIELDS: extracted, history.page, history.records, exported),
+   * resolves once all parts arrived, with the field joined in part order.
    */
   call(type, fields = {}, { timeoutMs } = {}) {
     const id = this.nextId();
@@ -189,13 +194,15 @@ export class HostClient {
             reject(new HostError("reply", msg.message, msg));
             return;
           }
-          if (msg.type === "extracted" && Number.isInteger(msg.parts) && msg.parts > 1) {
-            parts.set(msg.part, msg.iocs ?? []);
+          const field = PART_FIELDS[msg.type];
+          if (field && Number.isInteger(msg.parts) && msg.parts > 1) {
+            parts.set(msg.part, msg[field] ?? (field === "content" ? "" : []));
             if (parts.size < msg.parts) return;
-            const iocs = [];
-            for (let i = 1; i <= msg.parts; i += 1) iocs.push(...(parts.get(i) ?? []));
+            const pieces = [];
+            for (let i = 1; i <= msg.parts; i += 1) pieces.push(parts.get(i) ?? []);
             clear();
-            resolve({ ...msg, iocs, part: msg.parts });
+            resolve({ ...msg, [field]: field === "content" ? pieces.join("") : pieces.flat(),
+              part: msg.parts });
             return;
           }
           clear();

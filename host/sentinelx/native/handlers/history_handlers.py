@@ -161,7 +161,8 @@ def push_misp(state: HostState, request: dict[str, Any], reply: Reply,
     records, title = chosen
     rendered = exports.render(records, "misp", exports.Options(defang=False, title=title))
     try:
-        pushed = push_event(rendered.content, target_from_config())
+        # Under the extension's 30 s call timeout, so the user hears why rather than "timeout".
+        pushed = push_event(rendered.content, target_from_config(), timeout=(5.0, 20.0))
     except MispPushError as e:
         reply.error("push_failed", f"MISP push failed ({e.code}): {e.message}")
         return
