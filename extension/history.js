@@ -254,8 +254,11 @@ async function loadKeepUrl() {
   try {
     const cfg = await send({ type: "config.get" });
     $("keep-url").checked = cfg.settings?.["history.keep_page_url"] === true;
+    // "Push to MISP" only once the MISP provider has an instance to push to.
+    $("push-misp").hidden = !cfg.settings?.["providers.misp.base_url"];
   } catch {
     $("keep-url").disabled = true;
+    $("push-misp").hidden = true;
   }
 }
 
@@ -266,8 +269,12 @@ $("defang").checked = defangsByDefault($("format").value);
 $("format").addEventListener("change", () => { $("defang").checked = defangsByDefault($("format").value); });
 
 $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
+// Text fields filter as you type; the others on change (a text field's change on blur would
+// reload once more, for nothing).
 $("filters").addEventListener("input", reloadSoon);
-$("filters").addEventListener("change", reloadSoon);
+$("filters").addEventListener("change", (ev) => {
+  if (!(ev.target instanceof HTMLInputElement && /^(search|text)$/.test(ev.target.type))) reloadSoon();
+});
 $("filters").addEventListener("reset", () => setTimeout(() => load(), 0));
 $("more").addEventListener("click", () => load({ more: true }));
 $("select-page").addEventListener("change", () => {
