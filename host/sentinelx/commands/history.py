@@ -50,7 +50,7 @@ def _split(text: str | None) -> tuple[str, ...]:
 def run(args: argparse.Namespace) -> int:
     from sentinelx.commands.common import fail
     from sentinelx.enrichment import store
-    from sentinelx.enrichment.history import MAX_PAGE, Filter, History
+    from sentinelx.enrichment.history import MAX_PAGE, Filter, History, Row
 
     if args.clear and not args.yes:
         return fail("--clear forgets every past lookup; add --yes to confirm")
@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         flt = Filter(search=args.search, verdicts=_split(args.verdict), types=_split(args.type),
                      since=since, run_id=args.run_id)
-        rows, cursor = [], None
+        rows: list[Row] = []
+        cursor: int | None = None
         while args.limit is None or len(rows) < args.limit:
             page = hist.query(flt, cursor=cursor, limit=min(MAX_PAGE, args.limit or MAX_PAGE))
             rows += page.rows
