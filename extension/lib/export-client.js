@@ -53,13 +53,15 @@ export function exportRequest({ format, runId, verdicts, defang, filter, ids, ti
 /** Render an export on the host: {content, filename, mime, count, format}. */
 export async function exportRun(options, send = hostRequest) {
   const reply = await send(exportRequest(options));
-  if (!reply || reply.type !== "exported" || typeof reply.content !== "string") {
+  // `content` is the file in pieces (a big export comes in parts; host.js joins the lists).
+  const pieces = Array.isArray(reply?.content) ? reply.content : null;
+  if (!reply || reply.type !== "exported" || !pieces || pieces.some((p) => typeof p !== "string")) {
     throw { kind: "host_error", message: "the host did not send an export" };
   }
   // The host builds the name; keep only a plain file name whatever it says.
   const filename = /^[A-Za-z0-9._-]{1,128}$/.test(reply.filename ?? "") ? reply.filename
     : `sentinelx-export.${options.format === "markdown" ? "md" : "txt"}`;
-  return { content: reply.content, filename, mime: String(reply.mime || "text/plain"),
+  return { content: pieces.join(""), filename, mime: String(reply.mime || "text/plain"),
     count: reply.count ?? 0, format: reply.format };
 }
 

@@ -9,9 +9,9 @@
 
 export const HOST_NAME = "com.sentinelx.host";
 
-/** Replies that may come in parts (part 1..parts): the field to join, lists or text. */
-export const PART_FIELDS = { extracted: "iocs", "history.page": "rows", "history.records": "records",
-  exported: "content" };
+/** Reply types whose list field may be split over several parts. */
+export const PART_LISTS = Object.freeze({ extracted: "iocs", "history.page": "rows",
+  "history.records": "records", exported: "content" });
 
 export class HostError extends Error {
   /** kind: host_missing | host_forbidden | host_crashed | timeout | reply */
@@ -178,8 +178,7 @@ export class HostClient {
 
   /**
    * Send one request and resolve with its reply. An error reply rejects with HostError("reply").
-   * For replies in parts (PART_FIELDS: extracted, history.page, history.records, exported),
-   * resolves once all parts arrived, with the field joined in part order.
+   * For replies in parts (PART_LISTS), resolves once every part arrived, lists joined in order.
    */
   call(type, fields = {}, { timeoutMs } = {}) {
     const id = this.nextId();
@@ -194,15 +193,14 @@ export class HostClient {
             reject(new HostError("reply", msg.message, msg));
             return;
           }
-          const field = PART_FIELDS[msg.type];
+          const field = PART_LISTS[msg.type];
           if (field && Number.isInteger(msg.parts) && msg.parts > 1) {
-            parts.set(msg.part, msg[field] ?? (field === "content" ? "" : []));
+            parts.set(msg.part, Array.isArray(msg[field]) ? msg[field] : []);
             if (parts.size < msg.parts) return;
-            const pieces = [];
-            for (let i = 1; i <= msg.parts; i += 1) pieces.push(parts.get(i) ?? []);
+            const all = [];
+            for (let i = 1; i <= msg.parts; i += 1) for (const x of parts.get(i) ?? []) all.push(x);
             clear();
-            resolve({ ...msg, [field]: field === "content" ? pieces.join("") : pieces.flat(),
-              part: msg.parts });
+            resolve({ ...msg, [field]: all, part: msg.parts });
             return;
           }
           clear();

@@ -24,15 +24,17 @@ test("exportRun returns the content and keeps only a plain file name", async () 
   const sent = [];
   const send = async (req) => {
     sent.push(req);
-    return { type: "exported", format: "csv", content: "a,b\r\n", filename: "../../evil.sh", mime: "text/csv", count: 1 };
+    return { type: "exported", format: "csv", content: ["a,", "b\r\n"], filename: "../../evil.sh", mime: "text/csv", count: 1 };
   };
   const out = await exportRun({ format: "markdown", runId: 4 }, send);
   assert.deepEqual(sent, [{ type: "export", format: "markdown", run_id: 4 }]);
   assert.equal(out.content, "a,b\r\n");
   assert.equal(out.filename, "sentinelx-export.md");
-  const ok = await exportRun({ format: "csv" }, async () => ({ type: "exported", content: "x",
+  const ok = await exportRun({ format: "csv" }, async () => ({ type: "exported", content: ["x"],
     filename: "sentinelx-1.csv", mime: "text/csv", count: 1 }));
   assert.equal(ok.filename, "sentinelx-1.csv");
+  await assert.rejects(exportRun({ format: "csv" }, async () => ({ type: "exported", content: "x" })),
+    (e) => e.kind === "host_error");
   await assert.rejects(exportRun({ format: "csv" }, async () => ({ type: "pong" })),
     (e) => e.kind === "host_error" && /did not send/.test(e.message));
 });

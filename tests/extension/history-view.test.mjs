@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { PART_FIELDS } from "../../extension/lib/host.js";
+import { PART_LISTS } from "../../extension/lib/host.js";
 import { OPTIONS_REQUESTS } from "../../extension/lib/controller.js";
 import {
   dayStart, filterFromForm, localTime, providerLines, rowView, runFromHash,
@@ -68,6 +68,6 @@ test("the pages may send the history requests, and their replies join across par
   for (const t of ["history.query", "history.run", "history.delete", "history.clear", "export", "export.push_misp"]) {
     assert.ok(OPTIONS_REQUESTS.has(t), t);
   }
-  assert.deepEqual(PART_FIELDS, { extracted: "iocs", "history.page": "rows", "history.records": "records",
-    exported: "content" });
+  assert.deepEqual({ ...PART_LISTS }, { extracted: "iocs", "history.page": "rows",
+    "history.records": "records", exported: "content" });
 });

@@ -3,7 +3,8 @@
 Every handler opens the shared SQLite file for the request and closes it after; all of them
 run in the background so ping and cancel stay answered while a big export renders or MISP
 is slow. Replies that could pass the 1 MiB frame limit come in parts (part 1..parts), like
-`extracted`: rows and records are split by list, export content by text.
+`extracted`: rows and records are split by list; export content is cut into text pieces,
+one per part (a list of one string, so the extension joins every part's list the same way).
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def export(state: HostState, request: dict[str, Any], reply: Reply,
     for i, piece in enumerate(pieces, 1):
         if cancel.is_set() or not reply.send(
                 "exported", format=request["format"], filename=rendered.filename,
-                mime=rendered.mime, count=rendered.count, content=piece, part=i,
+                mime=rendered.mime, count=rendered.count, content=[piece], part=i,
                 parts=len(pieces)):
             return
 
