@@ -59,6 +59,25 @@ def rows(page: Any) -> list[str]:
     return page.locator("#rows-body td.value code").all_inner_texts()
 
 
+AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_serious(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page (evaluated over CDP: the
+    extension's CSP rightly refuses an injected <script>). axe-core comes with the extension
+    work's test dependencies (tests/package.json)."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed in tests/node_modules")
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.evaluate(AXE.read_text() + "\n;true")
+    found = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ["violations"]});
+        return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5)}));
+    }""")
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
 def scope_starts(page: Any, text: str) -> None:
     page.wait_for_function("(t) => document.getElementById('scope').textContent.startsWith(t)",
                            arg=text)
@@ -160,6 +179,17 @@ def test_history_page_lists_filters_reopens_exports_and_forgets(browser: Browser
     page.click("#clear-all")
     scope_starts(page, "0 matching")
     assert page.is_visible("#empty")
+    page.close()
+
+
+def test_history_page_accessibility(browser: Browser) -> None:
+    runs = seed(browser)
+    page = open_history(browser)
+    page.locator("#rows-body input[type=checkbox]").first.check()
+    assert axe_serious(page) == [], "the list"
+    page.locator("#rows-body button", has_text=f"#{runs[1]}").first.click()
+    page.wait_for_selector("#run-view:not([hidden])")
+    assert axe_serious(page) == [], "a reopened run"
     page.close()
 
 
