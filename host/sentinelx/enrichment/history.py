@@ -266,8 +266,12 @@ class History(AuditLog):
         results = list(results) if isinstance(results, list | tuple) else []
         verdict = combined.get("verdict") if combined.get("verdict") in VERDICTS else "no_data"
         summary = _summary(combined)
-        payload = json.dumps({"ioc": dict(ioc), "combined": dict(combined), "results": results},
-                             ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        try:
+            payload = json.dumps({"ioc": dict(ioc), "combined": dict(combined),
+                                  "results": results}, ensure_ascii=False,
+                                 separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as e:  # NaN/Infinity, or something that is not JSON
+            raise HistoryError(f"record is not plain JSON: {e}") from e
         return (run_id, now, ioc["type"], ioc["value"], verdict, summary["score"],
                 " " + " ".join(_providers(combined, results)) + " ",
                 json.dumps(summary, ensure_ascii=False, separators=(",", ":")), payload)
