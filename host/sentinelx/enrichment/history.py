@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sentinelx.enrichment.history_audit import AuditLog, Entry, outcome_label
+from sentinelx.enrichment.history_models import Filter, HistoryError, Page, Row, Run
 from sentinelx.enrichment.models import iso_utc
 from sentinelx.enrichment.store import transaction
 
@@ -32,6 +32,7 @@ MAX_PAGE = 500
 MAX_TITLE = 300
 MAX_URL = 2048
 KEEP_URL_SETTING = "history.keep_page_url"
+EVERYTHING = Filter()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -49,134 +50,7 @@ CREATE INDEX IF NOT EXISTS records_by_type ON records (ioc_type, id);
 CREATE INDEX IF NOT EXISTS records_by_time ON records (ts)
 """
 
-__all__ = ["Entry", "Filter", "History", "HistoryError", "Page", "Row", "outcome_label"]
-
-
-class HistoryError(ValueError):
-    """A record or query the history cannot take; the message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Filter:
-    """What to list or export. Empty tuples and None mean "any"."""
-
-    search: str = ""  # substring of the IOC value or the page title, case-insensitive
-    verdicts: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()
-    providers: tuple[str, ...] = ()  # records any of these providers was asked about
-    since: float | None = None
-    until: float | None = None
-    run_id: int | None = None
-    ids: tuple[int, ...] = ()
-
-    @classmethod
-    def from_wire(cls, d: Mapping[str, Any] | None) -> Filter:
-        d = d or {}
-        return cls(search=str(d.get("search") or ""), verdicts=tuple(d.get("verdicts") or ()),
-                   types=tuple(d.get("types") or ()), providers=tuple(d.get("providers") or ()),
-                   since=_epoch(d.get("since")), until=_epoch(d.get("until")),
-                   run_id=d.get("run_id"), ids=tuple(d.get("ids") or ()))
-
-    def where(self) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        args: list[Any] = []
-
-        def one_of(column: str, values: Sequence[Any]) -> None:
-            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-            args.extend(values)
-
-        if self.verdicts:
-            one_of("r.verdict", self.verdicts)
-        if self.types:
-            one_of("r.ioc_type", self.types)
-        if self.ids:
-            one_of("r.id", self.ids)
-        if self.run_id is not None:
-            clauses.append("r.run_id = ?")
-            args.append(self.run_id)
-        if self.providers:
-            # instr, not LIKE: "_" in a provider name is not a wildcard here.
-            clauses.append("(" + " OR ".join("instr(r.providers, ?) > 0" for _ in self.providers)
-                           + ")")
-            args.extend(f" {p} " for p in self.providers)
-        if self.since is not None:
-            clauses.append("r.ts >= ?")
-            args.append(self.since)
-        if self.until is not None:
-            clauses.append("r.ts < ?")
-            args.append(self.until)
-        if self.search.strip():
-            # LIKE ignores ASCII case without lower() on every row; the title is matched on
-            # the (100x smaller) runs table.
-            q = "%" + re.sub(r"([\\%_])", r"\\\1", self.search.strip()) + "%"
-            clauses.append("(r.value LIKE ? ESCAPE '\\' OR r.run_id IN (SELECT id FROM runs "
-                           "WHERE source_title LIKE ? ESCAPE '\\'))")
-            args.extend([q, q])
-        return (" AND ".join(clauses) or "1"), args
-
-
-def _epoch(v: Any) -> float | None:
-    if v is None:
-        return None
-    if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
-        return float(v)
-    if isinstance(v, str):
-        from datetime import UTC, datetime
-
-        try:
-            dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
-        except ValueError as e:
-            raise HistoryError(f"not an ISO 8601 time: {v[:40]!r}") from e
-        return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
-    raise HistoryError("a time must be ISO 8601 or epoch seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One line of the history list: no provider facts (those are in the full record)."""
-
-    id: int
-    run_id: int
-    ts: float
-    ioc_type: str
-    value: str
-    verdict: str
-    summary: Mapping[str, Any]  # score, severity, reason, label, providers {name: verdict}
-    source_title: str | None
-    source_url: str | None
-
-    def to_wire(self) -> dict[str, Any]:
-        out = {"id": self.id, "run_id": self.run_id, "time": iso_utc(self.ts),
-               "ioc": {"type": self.ioc_type, "value": self.value}, "verdict": self.verdict,
-               **self.summary, "source_title": self.source_title}
-        if self.source_url:
-            out["source_url"] = self.source_url
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    rows: list[Row]
-    next_cursor: int | None  # pass back as `cursor` for the next (older) page
-    total: int  # rows matching the filter, all pages
-
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    id: int
-    started_at: float
-    source_title: str | None
-    source_url: str | None
-    total: int
-    recorded: int
-
-    def to_wire(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"run_id": self.id, "started_at": iso_utc(self.started_at),
-                               "source_title": self.source_title, "total": self.total,
-                               "recorded": self.recorded}
-        if self.source_url:
-            out["source_url"] = self.source_url
-        return out
+__all__ = ["Entry", "Filter", "History", "HistoryError", "Page", "Row", "Run", "outcome_label"]
 
 
 def _providers(combined: Mapping[str, Any], results: Sequence[Any]) -> list[str]:
@@ -278,7 +152,7 @@ class History(AuditLog):
 
     # ------------------------------------------------------------------ reading
 
-    def query(self, flt: Filter = Filter(), *, cursor: int | None = None,
+    def query(self, flt: Filter = EVERYTHING, *, cursor: int | None = None,
               limit: int = 100) -> Page:
         """Newest first; `cursor` is the next_cursor of the previous page."""
         limit = max(1, min(MAX_PAGE, int(limit)))
@@ -297,7 +171,7 @@ class History(AuditLog):
         return Page([Row(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8])
                      for r in rows], rows[-1][0] if more and rows else None, total)
 
-    def records(self, flt: Filter = Filter(), *, max_records: int | None = None
+    def records(self, flt: Filter = EVERYTHING, *, max_records: int | None = None
                 ) -> Iterator[dict[str, Any]]:
         """Full records (ioc, combined, results, run and page) oldest first, for exports."""
         where, args = flt.where()
