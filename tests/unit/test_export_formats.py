@@ -91,7 +91,7 @@ def test_csv_neutralises_formula_cells(start):
         assert row["tags"].startswith("'" + start.replace("\0", "\ufffd"))
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(title=HOSTILE, tags=st.lists(HOSTILE, max_size=3))
 def test_csv_any_page_text_stays_one_safe_row(title, tags):
     rec = record("domain", "evil.example", "malicious", title=title, tags=tags)
@@ -137,7 +137,7 @@ def test_json_schema_rejects_a_broken_export():
     assert list(json_validator().iter_errors(doc))
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(value=HOSTILE.filter(bool), title=HOSTILE)
 def test_json_any_value_fits_the_schema(value, title):
     doc = json.loads(export.render([record("url", value, "suspicious", title=title)], "json",
@@ -268,7 +268,7 @@ def test_markdown_table_is_defanged_by_default():
     assert "`hxxp[://]x4z9arb[.]cn/4712?a='b'`" in out.content
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(value=HOSTILE.filter(lambda s: s.strip()), title=HOSTILE)
 def test_markdown_hostile_text_cannot_break_the_table(value, title):
     rec = record("url", value, "malicious", title=title)

@@ -15,7 +15,7 @@ from tests.support.enrich_env import sx_dirs  # noqa: F401  (fixture)
 from tests.support.frames import decode_all, encode
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(text=st.text(max_size=3000), budget=st.integers(min_value=8, max_value=400))
 def test_text_chunks_join_exactly_and_fit_the_budget(text, budget):
     chunks = text_chunks(text, budget)

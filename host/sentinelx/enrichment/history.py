@@ -103,7 +103,9 @@ class History(AuditLog):
     def start_run(self, *, source_title: str | None = None, source_url: str | None = None,
                   total: int = 0) -> int:
         keep = keep_page_url_setting() if self.keep_page_url is None else self.keep_page_url
-        title = " ".join(source_title.split())[:MAX_TITLE] if isinstance(source_title, str) else None
+        # One line, no NUL (SQLite's LIKE would stop at it), bounded: page text is hostile.
+        title = (" ".join(source_title.replace("\0", "").split())[:MAX_TITLE]
+                 if isinstance(source_title, str) else None)
         url = source_url[:MAX_URL] if keep and isinstance(source_url, str) and source_url else None
         with transaction(self.conn):
             cur = self.conn.execute(

@@ -64,10 +64,12 @@ class Filter:
         if self.until is not None:
             clauses.append("r.ts < ?")
             args.append(self.until)
-        if self.search.strip():
+        # NUL would end the LIKE pattern inside SQLite (matching everything): it is dropped.
+        needle = self.search.replace("\0", "").strip()
+        if needle:
             # LIKE ignores ASCII case without lower() on every row; the title is matched on
             # the (100x smaller) runs table.
-            q = "%" + re.sub(r"([\\%_])", r"\\\1", self.search.strip()) + "%"
+            q = "%" + re.sub(r"([\\%_])", r"\\\1", needle) + "%"
             clauses.append("(r.value LIKE ? ESCAPE '\\' OR r.run_id IN (SELECT id FROM runs "
                            "WHERE source_title LIKE ? ESCAPE '\\'))")
             args.extend([q, q])
