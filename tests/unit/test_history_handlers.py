@@ -53,3 +53,36 @@ def test_hostile_requests_get_a_reply_never_a_crash(sx_dirs, msg_type, fields): 
     assert mine, replies
     assert all(r.get("code") != "internal_error" for r in mine), mine
     assert any(r["id"] == "after" and r["type"] == "pong" for r in replies)
+
+
+def test_push_misp_handler_creates_the_event(sx_dirs, monkeypatch):  # noqa: F811
+    """In-process host, real socket to a fake MISP (the settings exist once the MISP provider
+    lands; here they are added for the test)."""
+    from sentinelx import config
+    from sentinelx.enrichment import store
+    from sentinelx.enrichment.history import History
+    from tests.support.fakes.misp_events import FakeMispEvents
+    from tests.support.history_records import sample
+
+    conn = store.connect()
+    h = History(conn)
+    run_id = h.start_run(source_title="Phishing wave", total=9)
+    h.record_batch(run_id, [(r["ioc"], r["combined"], r["results"]) for r in sample()])
+    conn.close()
+    key = "misp-key-" + "1" * 32
+    monkeypatch.setitem(config.SETTINGS, "providers.misp.base_url",
+                        config.Setting("", config._https_url, "test"))
+    monkeypatch.setenv("SENTINELX_MISP_API_KEY", key)
+    with FakeMispEvents(api_key=key) as misp:
+        config.set_value("providers.misp.base_url", misp.base_url)
+        replies = run([{"id": "p", "type": "export.push_misp", "run_id": run_id,
+                        "verdicts": ["malicious", "suspicious"]}])
+        monkeypatch.setenv("SENTINELX_MISP_API_KEY", "wrong-" + key)
+        refused = run([{"id": "q", "type": "export.push_misp", "run_id": run_id}])
+    (pushed,) = replies
+    assert pushed["type"] == "misp.pushed" and pushed["count"] == 5
+    assert pushed["url"] == f"{misp.base_url}/events/view/1"
+    assert misp.events[0]["info"] == "SentinelX: Phishing wave"
+    assert {a["value"] for a in misp.events[0]["Attribute"]} >= {"evil-c2.net", "phish@bad.example"}
+    (err,) = refused
+    assert err["code"] == "push_failed" and "(auth)" in err["message"] and key not in err["message"]
