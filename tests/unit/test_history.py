@@ -148,6 +148,7 @@ def test_hostile_titles_and_searches_are_just_text(tmp_path_factory, title, sear
     got = h.run(run)
     assert got is not None and (got.source_title or "") == " ".join(
         title.replace("\0", "").split())[:300]
+    assert h.clear() == 2 and h.query().total == 0  # also without the store's other tables
     conn.close()
 
 

@@ -220,6 +220,8 @@ class History(AuditLog):
         with transaction(self.conn):
             n: int = self.conn.execute("DELETE FROM records").rowcount
             self.conn.execute("DELETE FROM runs")
-            self.conn.execute("DELETE FROM history")
+            if self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                 "name = 'history'").fetchone():  # the wave-1 audit log
+                self.conn.execute("DELETE FROM history")
         self._legacy_run = None
         return n
