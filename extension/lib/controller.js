@@ -17,7 +17,9 @@ export const DEFAULT_MAX_TEXT_BYTES = 1024 * 1024;
 
 /** Requests the options page may send to the host through the background. */
 export const OPTIONS_REQUESTS = new Set(["ping", "config.get", "config.set", "config.set_key",
-  "config.clear_key"]);
+  "config.clear_key",
+  // history page and exports (history.js, lib/export-client.js)
+  "history.query", "history.run", "history.delete", "history.clear", "export", "export.push_misp"]);
 
 export function errorFromException(err) {
   if (err && err.name === "HostError") {

@@ -9,6 +9,10 @@
 
 export const HOST_NAME = "com.sentinelx.host";
 
+/** Reply types whose list field may be split over several parts. */
+export const PART_LISTS = Object.freeze({ extracted: "iocs", "history.page": "rows",
+  "history.records": "records", exported: "content" });
+
 export class HostError extends Error {
   /** kind: host_missing | host_forbidden | host_crashed | timeout | reply */
   constructor(kind, message, reply = null) {
@@ -174,7 +178,7 @@ export class HostClient {
 
   /**
    * Send one request and resolve with its reply. An error reply rejects with HostError("reply").
-   * For `extract`, resolves with {type:"extracted", iocs:[...all parts...], parts}.
+   * For replies in parts (PART_LISTS), resolves once every part arrived, lists joined in order.
    */
   call(type, fields = {}, { timeoutMs } = {}) {
     const id = this.nextId();
@@ -189,13 +193,14 @@ export class HostClient {
             reject(new HostError("reply", msg.message, msg));
             return;
           }
-          if (msg.type === "extracted" && Number.isInteger(msg.parts) && msg.parts > 1) {
-            parts.set(msg.part, msg.iocs ?? []);
+          const field = PART_LISTS[msg.type];
+          if (field && Number.isInteger(msg.parts) && msg.parts > 1) {
+            parts.set(msg.part, Array.isArray(msg[field]) ? msg[field] : []);
             if (parts.size < msg.parts) return;
-            const iocs = [];
-            for (let i = 1; i <= msg.parts; i += 1) iocs.push(...(parts.get(i) ?? []));
+            const all = [];
+            for (let i = 1; i <= msg.parts; i += 1) for (const x of parts.get(i) ?? []) all.push(x);
             clear();
-            resolve({ ...msg, iocs, part: msg.parts });
+            resolve({ ...msg, [field]: all, part: msg.parts });
             return;
           }
           clear();

@@ -16,7 +16,7 @@ from sentinelx import __version__
 COMMANDS = {
     "extract": "extract", "enrich": "enrich", "config": "config_cmd", "history": "history",
     "install": "install", "uninstall": "uninstall", "doctor": "doctor",
-    "kev": "kev", "providers": "providers", "quota": "quota",
+    "kev": "kev", "providers": "providers", "quota": "quota", "export": "export",
 }
 
 

@@ -181,6 +181,9 @@ BASE_SETTINGS: dict[str, Setting] = {
         "", never_send_list,
         "domains (with their subdomains) and CIDR networks never sent to any provider",
     ),
+    "history.keep_page_url": Setting(
+        False, parse_bool, "keep the page URL of each lookup in the history (off: only its title)",
+    ),
     "host.allowed_extensions": Setting(
         "", _id_list,
         "extra extension ids (comma-separated) the host serves besides the shipped one",

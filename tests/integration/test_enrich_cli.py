@@ -80,17 +80,19 @@ def test_enrich_then_history(sx_dirs, fake):
     text = sx(sx_dirs, "enrich", "--ioc", "domain:evil-c2.net", key=KEY).stdout
     assert "malicious  domain evil-c2.net  malicious: VirusTotal 12/73 engines" in text
     assert len(fake.api_requests()) == 2
+    # One record per IOC and run (issue 13), newest last, with every provider's verdict.
     hist = json.loads(sx(sx_dirs, "history", "--json").stdout)
-    rows = [(h["value"], h["outcome"], h["from_cache"]) for h in hist]
+    rows = [(h["ioc"]["value"], h["verdict"]) for h in hist]
     # the first run's two lookups ran concurrently: either may be recorded first
-    assert sorted(rows[:2]) == sorted([("evil-c2.net", "malicious", False),
-                                       (SHA, "clean", False)])
-    assert rows[2:] == [("evil-c2.net", "malicious", True), ("evil-c2.net", "malicious", True)]
-    assert all(h["provider"] == "virustotal" and h["time"].endswith("Z") for h in hist)
+    assert sorted(rows[:2]) == sorted([("evil-c2.net", "malicious"), (SHA, "clean")])
+    assert rows[2:] == [("evil-c2.net", "malicious"), ("evil-c2.net", "malicious")]
+    assert all(h["providers"]["virustotal"] == h["verdict"] and h["time"].endswith("Z")
+               for h in hist)
+    assert hist[0]["run_id"] == hist[1]["run_id"] != hist[2]["run_id"] != hist[3]["run_id"]
     assert len(json.loads(sx(sx_dirs, "history", "--json", "--since", "1h").stdout)) == 4
     assert json.loads(sx(sx_dirs, "history", "--json", "--since", "2999-01-01").stdout) == []
     text = sx(sx_dirs, "history").stdout
-    assert "evil-c2.net" in text and "cache" in text and "network" in text
+    assert "evil-c2.net" in text and "virustotal:malicious" in text
     assert sx(sx_dirs, "history", "--since", "yesterday-ish").returncode != 0
 
 

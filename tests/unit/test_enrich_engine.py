@@ -196,7 +196,7 @@ def test_429_requeues_pauses_and_drops_nothing(env):
     assert summary["counts"]["malicious"] == 2 and summary["counts"]["error"] == 0
     waits = [m for k, m in out if k == "progress" and m["waiting_for_quota"]]
     assert any(m["quota_state"] == "rate_limited" and m["next_slot_at"] for m in waits)
-    assert [e.outcome for e in History(conn).list()] == ["malicious", "malicious"]
+    assert [r["combined"]["verdict"] for r in History(conn).records()] == ["malicious", "malicious"]
 
 
 def test_5xx_is_retried_with_backoff_then_typed_error(env):
@@ -290,10 +290,10 @@ def test_history_gets_one_run_and_one_record_per_ioc(env):
     conn, _ = env
     run(env, [d("a.com")])
     run(env, [d("a.com")])
-    entries = History(conn).list()
-    assert [(e.value, e.outcome, e.from_cache) for e in entries] == [
-        ("a.com", "malicious", False), ("a.com", "malicious", True)]
-    assert conn.execute("SELECT COUNT(*) FROM history_runs").fetchone()[0] == 2
+    records = list(History(conn).records())
+    assert [(r["ioc"]["value"], r["combined"]["verdict"], [x["cached"] for x in r["results"]])
+            for r in records] == [("a.com", "malicious", [False]), ("a.com", "malicious", [True])]
+    assert len({r["run_id"] for r in records}) == 2
 
 
 def test_verdict_enum_matches_schema():

@@ -26,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also send private/internal IOCs to providers")
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                    help=f"refuse larger input (default {DEFAULT_MAX_BYTES})")
+    # --- exports (sentinelx.export; added by the exports work) ---
+    from sentinelx.export.cli_support import add_output_arguments
+
+    add_output_arguments(p, required=False)
     p.set_defaults(run=run)
 
 
@@ -126,6 +130,10 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         bar.close()
+    if args.format:  # --- exports (sentinelx.export) ---
+        from sentinelx.export.cli_support import export_run
+
+        return export_run(args, results, summary)
     rows = report(iocs, results)
     if any(p.get("skipped") == "no_api_key" for row in rows for p in row["providers"]):
         print("sentinelx: some providers need an API key and were skipped; see "

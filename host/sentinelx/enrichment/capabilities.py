@@ -8,8 +8,6 @@ from typing import Any
 
 # Bump on any change the extension of an older version cannot read.
 PROTOCOL = 2
-# Filled in by the exports work (export formats the host can write).
-EXPORT_FORMATS: tuple[str, ...] = ()
 PRIVATE_RULE = ("private, loopback, link-local, reserved and internal addresses and names "
                 "(RFC 1918, RFC 4193, .local, .internal, ...) go to no provider unless asked")
 
@@ -40,6 +38,8 @@ def capabilities() -> dict[str, Any]:
             "key_hint": spec.key_hint or None,
             "docs": spec.docs or None,
         })
-    return {"providers": providers, "exports": list(EXPORT_FORMATS),
+    from sentinelx.export import FORMATS as export_formats  # names only: formats load on use
+
+    return {"providers": providers, "exports": list(export_formats),
             "ioc_types": [t.value for t in IOCType], "private_rule": PRIVATE_RULE,
             "pivots": False}

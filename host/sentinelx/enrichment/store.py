@@ -35,12 +35,7 @@ CREATE TABLE IF NOT EXISTS quota_pause (
     provider TEXT PRIMARY KEY, until REAL NOT NULL, reason TEXT NOT NULL,
     strikes INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS history (
-    id INTEGER PRIMARY KEY, ts REAL NOT NULL, provider TEXT NOT NULL,
-    ioc_type TEXT NOT NULL, value TEXT NOT NULL, outcome TEXT NOT NULL,
-    from_cache INTEGER NOT NULL, detail TEXT
-);
-CREATE INDEX IF NOT EXISTS history_by_time ON history (ts);
+DROP TABLE IF EXISTS history;
 """
 
 

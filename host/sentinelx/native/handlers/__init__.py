@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sentinelx.native.handlers import config_handlers, core, enrich_handlers
+from sentinelx.native.handlers import config_handlers, core, enrich_handlers, history_handlers
 from sentinelx.native.server import Dispatcher, HostState
 
-MODULES = (core, config_handlers, enrich_handlers)
+MODULES = (core, config_handlers, enrich_handlers, history_handlers)
 
 
 def build_dispatcher(state: HostState) -> Dispatcher:
