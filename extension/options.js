@@ -4,7 +4,7 @@
 import { api } from "./lib/compat.js";
 import { describeError } from "./lib/errors.js";
 import { loadPrefs, savePrefs } from "./lib/prefs.js";
-import { el } from "./lib/render.js";
+import { el } from "./lib/ui/dom.js";
 
 const $ = (id) => document.getElementById(id);
 const PUBLIC = { rpm: 4, rpd: 500 };
