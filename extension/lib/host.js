@@ -165,6 +165,7 @@ export class HostClient {
   handleDisconnect(port, p) {
     if (port !== this.port) return;
     this.port = null;
+    this.pong = null;
     const message = p?.error?.message ?? this.lastError() ?? "";
     const kind = classifyDisconnect(message, {
       receivedAny: this.receivedAny,
