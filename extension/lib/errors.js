@@ -174,10 +174,10 @@ export function describeError(err, now = Date.now()) {
  * A non-fatal alert derived from the streamed state: a key missing or rejected, a source paused
  * after a 429. Returns an error-kind object or null. `label(name)` gives a provider's label.
  */
-export function sessionAlert(state, label = (n) => n) {
+export function sessionAlert(state, label = (n) => n, now = Date.now()) {
   if (!state) return null;
   if (state.error) return state.error;
-  const paused = pausedProviders(state);
+  const paused = pausedProviders(state, now);
   if (paused.length) {
     const [p] = paused;
     return { kind: "paused", provider: p.name, providerLabel: label(p.name), retryAt: p.until };

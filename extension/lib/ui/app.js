@@ -266,7 +266,10 @@ export class PopupApp {
     this.rows = rows;
     this.renderChips(counts);
     const visible = rows.slice(0, this.view.limit);
-    const active = visible.some((r) => r.key === this.view.activeKey) ? this.view.activeKey : visible[0]?.key;
+    // The roving tab stop stays on its row while results stream in; it moves only when that row
+    // leaves the view.
+    if (!visible.some((r) => r.key === this.view.activeKey)) this.view.activeKey = visible[0]?.key ?? null;
+    const active = this.view.activeKey;
     const focusedKey = d.activeElement?.classList?.contains("ioc-row") ? d.activeElement.getAttribute("data-key") : null;
     const ctx = this.ctx();
     const wanted = [];

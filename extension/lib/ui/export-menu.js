@@ -32,7 +32,8 @@ export function exportMenu(doc, ctx) {
   }
   const runId = state.runId;
   const only = el(doc, "input", { type: "checkbox", id: "export-bad-only" });
-  const fang = el(doc, "input", { type: "checkbox", id: "export-defang", checked: true });
+  const fang = el(doc, "input", { type: "checkbox", id: "export-defang" });
+  fang.checked = true;
   menu.append(
     el(doc, "p", { class: "muted" }, runId == null ? "Available once the lookups are done."
       : "Exports this run from the helper's history."),

@@ -20,7 +20,7 @@ export function sourceLine(doc, state) {
 
 export function alertBox(doc, ctx) {
   const { state, caps, handlers, now } = ctx;
-  const alert = sessionAlert(state, (n) => providerLabel(caps, n));
+  const alert = sessionAlert(state, (n) => providerLabel(caps, n), now);
   if (!alert) return null;
   const d = describeError(alert, now);
   const box = el(doc, "section", { class: `alert alert-${d.kind}`, role: "alert", "data-error-kind": d.kind });
