@@ -16,9 +16,10 @@ const HOST_CODE_KIND = {
 /** At most one readable sentence of a message: first line, no dumps (a repr of a request is not news). */
 export function oneSentence(message, max = 160) {
   let m = String(message ?? "").split(/\r?\n/)[0].trim();
-  // A message that quotes data ("{...}", "[...]") keeps only its words before the data.
-  const cut = m.search(/[[{(<]/);
-  if (cut > 20 && m.length - cut > 40) m = m.slice(0, cut).trim().replace(/[:;,]$/, "");
+  // A message that quotes data ("{...}", "[...]") keeps its words, not the data.
+  const open = m.search(/[[{(<]/);
+  const close = Math.max(m.lastIndexOf("]"), m.lastIndexOf("}"), m.lastIndexOf(")"), m.lastIndexOf(">"));
+  if (open >= 0 && close - open > 40) m = `${m.slice(0, open)}[\u2026]${m.slice(close + 1)}`.replace(/\s+/g, " ").trim();
   if (m.length > max) m = `${m.slice(0, max - 1).trimEnd()}\u2026`;
   return m;
 }
