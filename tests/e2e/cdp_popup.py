@@ -74,7 +74,7 @@ class RealPopup:
     def wait_for(self, expression: str, timeout: float = 15.0) -> Any:
         deadline = time.monotonic() + timeout
         while True:
-            value = self.evaluate(expression)
+            value = self.evaluate(f"!!({expression})")
             if value:
                 return value
             if time.monotonic() > deadline:

@@ -246,7 +246,9 @@ class ContractBrowser:
 
     def axe(self, page: Any) -> list[dict[str, Any]]:
         """axe-core on the page; the serious and critical violations."""
-        page.add_script_tag(content=AXE.read_text())
+        # Evaluated over CDP: the extension's CSP (rightly) refuses an injected <script>.
+        if not page.evaluate("typeof axe !== 'undefined'"):
+            page.evaluate(AXE.read_text() + "\n;true")
         result = page.evaluate("""async () => {
             const r = await axe.run(document, {resultTypes: ["violations"]});
             return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,

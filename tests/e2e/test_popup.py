@@ -155,7 +155,7 @@ def rows_key(popup: Any, n: int) -> str:
 def test_lookup_box_without_a_page(contract: ContractBrowser) -> None:
     contract.set(verdicts=VERDICTS)
     popup = contract.popup_tab()
-    popup.locator("#lookup-box summary").wait_for(timeout=15_000)
+    popup.wait_for_selector("main#app[aria-busy=false]", timeout=15_000)
     if not popup.is_visible("#lookup-input"):
         popup.click("#lookup-box summary")
     popup.fill("#lookup-input", "185.220.101[.]47\nhxxp://evil-c2[.]example-bad[.]com/gate.php")
@@ -206,12 +206,12 @@ def test_options_generated_from_capabilities(contract: ContractBrowser) -> None:
     # A key that does not fit the provider's format: the host's own message, nothing stored.
     page.fill("#key-virustotal", "ключ-тест-1234")
     page.click("#key-save-virustotal")
-    page.wait_for_function("document.getElementById('st-virustotal').textContent.includes('64 hexadecimal')")
+    page.wait_for_function("() => document.getElementById('st-virustotal').textContent.includes('64 hex')")
     assert page.input_value("#key-virustotal") == "", "the key does not stay in the page"
     good = "ab" * 32
     page.fill("#key-virustotal", good)
     page.click("#key-save-virustotal")
-    page.wait_for_function("document.getElementById('st-virustotal').textContent.includes('accepted')")
+    page.wait_for_function("() => document.getElementById('st-virustotal').textContent.includes('accepted')")
     assert "****abab" in page.inner_text("#ks-virustotal")
     assert good not in page.content()
     assert contract.host_config()["keys"]["virustotal"] == good
@@ -219,13 +219,13 @@ def test_options_generated_from_capabilities(contract: ContractBrowser) -> None:
     page.uncheck("#en-urlhaus")
     page.fill("#rpm-urlhaus", "10")
     page.click("#save-urlhaus")
-    page.wait_for_function("document.getElementById('st-urlhaus').textContent === 'Saved.'")
+    page.wait_for_function("() => document.getElementById('st-urlhaus').textContent === 'Saved.'")
     settings = contract.host_config()["settings"]
     assert settings["providers.urlhaus.enabled"] is False
     assert settings["providers.urlhaus.requests_per_minute"] == 10
     page.fill("#ttl", "")
     page.click("#cache-save")
-    page.wait_for_function("document.getElementById('save-status').textContent.includes('enter a number')")
+    page.wait_for_function("() => document.getElementById('save-status').textContent.includes('enter a')")
     assert "cache.ttl_hours" not in contract.host_config()["settings"]
     storage = json.dumps(
         contract.sw("""async () => ({l: await chrome.storage.local.get(null),

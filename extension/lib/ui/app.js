@@ -220,7 +220,8 @@ export class PopupApp {
     if (!s) {
       parts.push(el(d, "p", { class: "empty" },
         "Highlight text on a page, right-click and choose \u201cEnrich with SentinelX\u201d, or type indicators above."));
-      this.lookupBox.open = true;
+      if (!this.lookupOpened) this.lookupBox.open = true; // once: the user may close it
+      this.lookupOpened = true;
     } else {
       const ctx = this.ctx();
       parts.push(sourceLine(d, s));

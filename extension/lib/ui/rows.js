@@ -115,7 +115,7 @@ export function detailsBody(doc, ctx, row) {
     button(doc, "Copy", () => handlers.copy(ioc.value, ioc.value), { class: "small",
       "aria-label": `Copy ${ioc.value}` }),
     button(doc, "Copy defanged", () => handlers.copy(defang(ioc.type, ioc.value), "defanged value"), {
-      class: "small", "aria-label": `Copy ${ioc.value} defanged` }));
+      class: "small", "aria-label": `Copy defanged ${ioc.value}` }));
   const pivots = handlers.pivots?.(ioc) ?? [];
   if (pivots.length) actions.append(pivotMenu(doc, ioc, pivots));
   wrap.append(actions);
