@@ -14,7 +14,7 @@ const versionEl = document.getElementById("host-version");
 let port = null;
 let pivotsFor = null; // from lib/pivots.js once it loads (tolerant: the popup works without it)
 
-// How long applying each message took (ms, the last 500): read by bench/popup_bench.py.
+// How long applying each message took ({type, ms}, the last 2000): read by bench/popup_bench.py.
 const perf = (globalThis.__sxPerf = { apply: [] });
 
 function send(msg) {
@@ -84,6 +84,7 @@ const app = new PopupApp(document, root, {
   },
 });
 installKeyboard(document, app);
+perf.app = app;
 
 function afterRender() {
   root.setAttribute("aria-busy", "false");
@@ -105,8 +106,8 @@ function onMessage(msg) {
   }
   afterRender();
   void document.body.offsetHeight; // include style and layout in the measured cost
-  perf.apply.push(performance.now() - t0);
-  if (perf.apply.length > 500) perf.apply.shift();
+  perf.apply.push({ type: msg?.type, ms: performance.now() - t0 });
+  if (perf.apply.length > 2000) perf.apply.shift();
 }
 
 let preloaded = "";

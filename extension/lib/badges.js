@@ -2,6 +2,7 @@
 // The verdict is the host's combined verdict; "not found" (no_data) is never shown as clean,
 // and context-only providers never make a verdict (the host's rule, docs/design/providers.md).
 import { iocKey } from "./keys.js";
+import { sendSet } from "./state.js";
 
 export const BADGES = Object.freeze({
   malicious: { label: "Malicious", tone: "danger" },
@@ -74,7 +75,7 @@ export function badgeKeyFor(state, ioc) {
     case "preview":
       return "pending";
     case "enriching":
-      return state.send.includes(key) ? "queued" : "not_sent";
+      return sendSet(state).has(key) ? "queued" : "not_sent";
     case "cancelled":
       return "cancelled";
     default:

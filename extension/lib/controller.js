@@ -25,7 +25,15 @@ export class Controller {
       onFinished: (sid) => this.finished(sid), openUi: () => this.openUi() });
     this.hub = new PopupHub({ store: this.store, hostInfo: () => this.hostInfo(),
       onCommand: (msg) => this.onPopupMessage(msg) });
-    this.store.subscribe(({ state }) => updateActionBadge(api, state));
+    // The toolbar badge counts over every IOC: at most a few times a second, not per result.
+    let badgeTimer = null;
+    this.store.subscribe(({ state }) => {
+      if (badgeTimer !== null) return;
+      badgeTimer = timers.setTimeout(() => {
+        badgeTimer = null;
+        updateActionBadge(api, this.store.state);
+      }, state && state.phase !== "enriching" ? 0 : 250);
+    });
     this.ready = Promise.resolve();
   }
 

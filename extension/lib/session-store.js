@@ -12,6 +12,7 @@ export class SessionStore {
     this.flushTimer = null;
     this.pushQueued = false;
     this.dirty = { full: false, keys: new Set() };
+    this.writeDelayMs = persistDelayMs; // grows with the cost of a write (a 5,000-IOC state is MBs)
   }
 
   /** The saved state, if it looks like ours. */
@@ -71,7 +72,7 @@ export class SessionStore {
       this.flushTimer = 0;
       queueMicrotask(() => this.flush());
     } else {
-      this.flushTimer = this.timers.setTimeout(() => this.flush(), this.persistDelayMs);
+      this.flushTimer = this.timers.setTimeout(() => this.flush(), this.writeDelayMs);
     }
   }
 
@@ -80,8 +81,13 @@ export class SessionStore {
     this.flushTimer = null;
     const state = this.state;
     if (!state) return;
+    const started = this.now();
     try {
       await this.storage.set({ [SESSION_KEY]: state });
+      // Spend at most about a tenth of the time writing backups: wait ten times the last write.
+      if (this.persistDelayMs > 0) {
+        this.writeDelayMs = Math.max(this.persistDelayMs, Math.min(5000, (this.now() - started) * 10));
+      }
     } catch (e) {
       console.warn("SentinelX: could not save the session state", e);
     }

@@ -113,6 +113,18 @@ export function applyEnrichMessage(state, msg) {
   }
 }
 
+const sendSets = new WeakMap(); // state.send array -> Set (rebuilt when it grows)
+
+/** The keys confirmed for sending, as a Set (O(1) membership for 5,000-IOC sessions). */
+export function sendSet(state) {
+  let set = sendSets.get(state.send);
+  if (!set || set.size !== state.send.length) {
+    set = new Set(state.send);
+    sendSets.set(state.send, set);
+  }
+  return set;
+}
+
 /** True once every provider asked about this IOC has answered (the host's combined.pending). */
 export function isSettled(entry) {
   return Boolean(entry && entry.combined && !(entry.combined.pending > 0));

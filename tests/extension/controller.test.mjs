@@ -91,7 +91,7 @@ test("confirm sends exactly the ticked values; per-provider results and the comb
   assert.equal(badgeKeyFor(done, IOCS[3]), "no_data", "not found is never clean");
   const phaseOf = (m) => (m.type === "patch" ? m.fields.phase : m.state?.phase);
   await until(() => phaseOf(received.at(-1)) === "done", { what: "the popup got the end" });
-  assert.equal(api.action.badgeText, "1", "toolbar badge counts malicious");
+  await until(() => api.action.badgeText === "1", { what: "toolbar badge counts malicious" });
 });
 
 test("the popup gets keyed patches: one streamed result carries only its own IOC", async () => {

@@ -264,7 +264,7 @@ test("the preview says what goes to whom, what each receives, the time, and what
   providers: { virustotal: { send: 1, cached: 1, eta_seconds: 95 }, internetdb: { send: 1, cached: 0, eta_seconds: 1 } } };
   show(app, s);
   const box = root.querySelector("#preview");
-  assert.match(box.textContent, /VirusTotal: 1 to send, 1 from the cache \u2014 receives the address; the domain; the full URL; the hash/);
+  assert.match(box.textContent, /VirusTotal: 1 to send, 1 from the cache \u2014 receives the address \u00b7/);
   assert.match(box.textContent, /Estimated time on the current quotas: about 2 min/);
   assert.match(root.querySelector('.preview-list li[data-ioc-value="45.9.148.3"]').textContent, /to VirusTotal, Shodan InternetDB/);
   assert.match(root.querySelector('.preview-list li[data-ioc-value="good.example"]').textContent, /cached: VirusTotal/);

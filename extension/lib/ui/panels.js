@@ -91,8 +91,10 @@ export function previewBox(doc, ctx) {
     const n = Number.isInteger(p?.send) ? p.send : 0;
     const cached = Number.isInteger(p?.cached) ? p.cached : 0;
     if (!n && !cached) continue;
+    // What this provider receives, for the types it would get here only.
     const info = caps.providers.find((x) => x.name === name);
-    const what = info ? [...new Set(Object.values(info.sends ?? {}))].join("; ") : "";
+    const types = new Set(state.plan.filter((k) => pv.byKey?.[k]?.send?.includes(name)).map((k) => k.split(":")[0]));
+    const what = info ? [...new Set([...types].map((t) => info.sends?.[t]).filter(Boolean))].join("; ") : "";
     const eta = duration(p?.eta_seconds);
     who.append(el(doc, "li", { "data-provider": name },
       el(doc, "strong", {}, providerLabel(caps, name)),
