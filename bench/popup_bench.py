@@ -5,9 +5,10 @@
 The extension runs against the wave-2 contract host (tests/e2e/contract_host.py), which extracts
 N indicators and streams one result frame per (IOC, provider). The popup (popup.html in a tab,
 open before the run) records how long applying each message took, style and layout included
-(globalThis.__sxPerf). Reference, same run and page: a full redraw of the same popup (every row
-rebuilt), which is what re-rendering on every message costs. Target (issue 16): <= 16 ms per
-streamed result.
+(globalThis.__sxPerf). Streamed results are merged into the state at once and drawn once per
+animation frame; the figure that matters is the work of one frame. Reference, same run and page:
+a full redraw of the same popup (every row rebuilt), which is what re-rendering on every message
+costs. Target (issue 16): <= 16 ms of work per frame.
 """
 
 from __future__ import annotations
@@ -97,9 +98,8 @@ def main() -> int:
                 elapsed = time.perf_counter() - t0
                 popup.wait_for_timeout(300)
                 n_iocs = popup.evaluate("globalThis.__sxPerf.app.state.iocs.length")
-                patches = [
-                    x["ms"] for x in popup.evaluate("globalThis.__sxPerf.apply") if x["type"] == "patch"
-                ]
+                patches = popup.evaluate("globalThis.__sxPerf.apply")
+                frames = popup.evaluate("globalThis.__sxPerf.frame")
                 redraw = popup.evaluate(
                     """(n) => { const app = globalThis.__sxPerf.app; const out = [];
                     for (let i = 0; i < n; i += 1) { const t = performance.now(); app.nodes.clear();
@@ -117,14 +117,17 @@ def main() -> int:
     if len(patches) < 20:
         print(f"too few patches measured ({len(patches)})", file=sys.stderr)
         return 1
-    med, p95, worst = statistics.median(patches), pct(patches, 95), max(patches)
+    med, p95, worst = statistics.median(frames), pct(frames, 95), max(frames)
+    merge = statistics.median(patches)
     ref = statistics.median(redraw)
     print(f"IOCs on screen (in the session)      {n_iocs}   (rows in the DOM: {rows}, paged)")
-    print(f"streamed messages applied            {len(patches)} in {elapsed:.1f} s")
-    print(f"apply one patch: median / p95 / max  {med:.2f} / {p95:.2f} / {worst:.2f} ms", end="")
+    print(f"streamed messages merged             {len(patches)} (the last 2000) in {elapsed:.1f} s", end="")
+    print(f", drawn in {len(frames)} frames")
+    print(f"merge one message (median)           {merge:.3f} ms")
+    print(f"draw one frame: median / p95 / max   {med:.2f} / {p95:.2f} / {worst:.2f} ms", end="")
     print(f"   (budget {BUDGET_MS:.0f} ms)")
     print(f"reference, full redraw (median)      {ref:.2f} ms")
-    print(f"ratio full redraw / patch (median)   {ref / med:.1f}x")
+    print(f"ratio full redraw / frame (median)   {ref / med:.1f}x")
     print(f"p95 within budget                    {'yes' if p95 <= BUDGET_MS else 'NO'}")
     return 0 if p95 <= BUDGET_MS else 1
 

@@ -175,14 +175,15 @@ export function describeError(err, now = Date.now()) {
  * A non-fatal alert derived from the streamed state: a key missing or rejected, a source paused
  * after a 429. Returns an error-kind object or null. `label(name)` gives a provider's label.
  */
-export function sessionAlert(state, label = (n) => n, now = Date.now()) {
+export function sessionAlert(state, label = (n) => n, now = Date.now(), scan = null) {
   if (!state) return null;
   if (state.error) return state.error;
-  const paused = pausedProviders(state, now);
+  const paused = pausedProviders(state, now, scan);
   if (paused.length) {
     const [p] = paused;
     return { kind: "paused", provider: p.name, providerLabel: label(p.name), retryAt: p.until };
   }
+  if (scan) return scan.auth ? { kind: "auth", provider: scan.auth, providerLabel: label(scan.auth) } : null;
   for (const entry of Object.values(state.results ?? {})) {
     for (const [name, o] of Object.entries(entry.providers ?? {})) {
       if (o.status === "error" && o.error?.code === "auth") return { kind: "auth", provider: name, providerLabel: label(name) };
@@ -195,7 +196,7 @@ export function sessionAlert(state, label = (n) => n, now = Date.now()) {
  * Providers paused by a 429: `providers.NAME.paused_until` of the summary or the last progress,
  * or a `rate_limited` result error with its `retry_at`.
  */
-export function pausedProviders(state, now = Date.now()) {
+export function pausedProviders(state, now = Date.now(), scan = null) {
   const until = new Map();
   const note = (name, at) => {
     if (typeof at === "string" && Date.parse(at) > now && !(until.get(name) >= at)) until.set(name, at);
@@ -203,9 +204,13 @@ export function pausedProviders(state, now = Date.now()) {
   for (const src of [state?.progress?.providers, state?.summary?.providers]) {
     for (const [name, p] of Object.entries(src ?? {})) note(name, p?.paused_until);
   }
-  for (const entry of Object.values(state?.results ?? {})) {
-    for (const [name, o] of Object.entries(entry.providers ?? {})) {
-      if (o.status === "error" && o.error?.code === "rate_limited") note(name, o.error.retry_at);
+  if (scan) {
+    for (const [name, at] of scan.paused) note(name, at);
+  } else {
+    for (const entry of Object.values(state?.results ?? {})) {
+      for (const [name, o] of Object.entries(entry.providers ?? {})) {
+        if (o.status === "error" && o.error?.code === "rate_limited") note(name, o.error.retry_at);
+      }
     }
   }
   return [...until].map(([name, at]) => ({ name, until: at }));

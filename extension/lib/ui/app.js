@@ -34,9 +34,10 @@ export class PopupApp {
     return this.host.caps ?? emptyCapabilities();
   }
 
-  ctx() {
+  ctx(extra = {}) {
     const app = this;
     return {
+      ...extra,
       state: this.state, caps: this.caps, view: this.view, now: this.now(),
       handlers: {
         copy: (t, l) => this.handlers.copy(t, l),
@@ -137,8 +138,11 @@ export class PopupApp {
     return false;
   }
 
-  /** Apply a keyed patch; false when it does not fit (the caller asks for the full state). */
-  applyPatch(patch) {
+  /**
+   * Apply a keyed patch; false when it does not fit (the caller asks for the full state).
+   * render: false only merges it (the popup renders once per animation frame).
+   */
+  applyPatch(patch, { render = true } = {}) {
     const s = this.state;
     if (!s || patch.sid !== s.sid) return false;
     Object.assign(s, patch.fields ?? {});
@@ -146,7 +150,7 @@ export class PopupApp {
     const keys = Object.keys(patch.results ?? {});
     for (const k of keys) s.results[k] = patch.results[k];
     this.cache.forget(keys);
-    this.render();
+    if (render) this.render();
     return true;
   }
 
@@ -223,7 +227,8 @@ export class PopupApp {
       if (!this.lookupOpened) this.lookupBox.open = true; // once: the user may close it
       this.lookupOpened = true;
     } else {
-      const ctx = this.ctx();
+      // Counts and flags kept per IOC: no pass over every result on each streamed one.
+      const ctx = this.ctx({ scan: this.cache.scan(s), outcomes: this.cache.outcomes });
       parts.push(sourceLine(d, s));
       const a = alertBox(d, ctx);
       if (a) parts.push(a);
@@ -345,7 +350,9 @@ export class PopupApp {
 
   /** The live-region line. */
   statusText() {
-    return statusLine(this.state, this.now());
+    if (!this.state) return statusLine(null);
+    this.cache.fill(this.state);
+    return statusLine(this.state, this.now(), this.cache.outcomes);
   }
 }
 

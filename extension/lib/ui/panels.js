@@ -20,7 +20,7 @@ export function sourceLine(doc, state) {
 
 export function alertBox(doc, ctx) {
   const { state, caps, handlers, now } = ctx;
-  const alert = sessionAlert(state, (n) => providerLabel(caps, n), now);
+  const alert = sessionAlert(state, (n) => providerLabel(caps, n), now, ctx.scan ?? null);
   if (!alert) return null;
   const d = describeError(alert, now);
   const box = el(doc, "section", { class: `alert alert-${d.kind}`, role: "alert", "data-error-kind": d.kind });
@@ -54,7 +54,9 @@ export function alertBox(doc, ctx) {
 export function progressBox(doc, ctx) {
   const { state, handlers, now } = ctx;
   const total = state.send.length;
-  const done = state.send.filter((k) => state.results[k]?.combined && !(state.results[k].combined.pending > 0)).length;
+  const counts = ctx.outcomes ?? null;
+  const done = counts ? counts.answered + counts.failed
+    : state.send.filter((k) => state.results[k]?.combined && !(state.results[k].combined.pending > 0)).length;
   const box = el(doc, "section", { class: "progress", "aria-label": "Progress" });
   const running = ["enriching", "extracting", "reading"].includes(state.phase);
   if (total > 0 || running) {
@@ -62,7 +64,7 @@ export function progressBox(doc, ctx) {
     if (total > 0) bar.setAttribute("value", String(done));
     box.append(bar);
   }
-  box.append(el(doc, "p", { class: "status-line", id: "status-line" }, statusLine(state, now)));
+  box.append(el(doc, "p", { class: "status-line", id: "status-line" }, statusLine(state, now, counts)));
   if (running) {
     box.append(button(doc, state.cancelling ? "Cancelling\u2026" : "Cancel", () => handlers.cancel(), {
       id: "cancel", "data-focus": "cancel", disabled: state.cancelling }));

@@ -31,10 +31,11 @@ export function outcomeCounts(state) {
   return { answered, failed, open, total: state.send.length };
 }
 
-export function statusLine(state, now = Date.now()) {
+/** @param counts optional precomputed outcomeCounts (the popup keeps them per IOC). */
+export function statusLine(state, now = Date.now(), counts = null) {
   if (!state) return "Nothing enriched yet.";
   const total = state.send.length;
-  const { answered, failed, open } = outcomeCounts(state);
+  const { answered, failed, open } = counts ?? outcomeCounts(state);
   let head = PHASE_TEXT[state.phase] ?? state.phase;
   if (state.phase === "done" && total > 0 && answered === 0 && failed > 0) head = "Stopped";
   const parts = [head];
