@@ -184,6 +184,7 @@ def test_a_429_pause_has_a_resume_button_that_resets_the_quota(
     button = popup.locator("[role=alert][data-error-kind=paused] #quota-reset")
     button.wait_for(timeout=15_000)
     assert "VirusTotal is paused" in popup.locator("[role=alert]").inner_text()
+    screenshot(popup, "popup-progress")
     button.click()
     deadline = time.monotonic() + 10
     while not contract.requests("quota.reset") and time.monotonic() < deadline:
@@ -234,3 +235,16 @@ def test_options_generated_from_capabilities(contract: ContractBrowser) -> None:
     assert good not in storage
     assert contract.axe(page) == []
     screenshot(page, "options")
+
+
+def test_host_missing_says_what_to_run(contract: ContractBrowser, page_server: str) -> None:
+    (contract.profile / "NativeMessagingHosts" / "com.sentinelx.host.json").unlink()
+    run = enrich_report(contract, page_server)
+    assert run["state"]["error"]["kind"] == "host_missing", run["state"].get("error")
+    popup = contract.popup_tab()
+    alert = popup.locator("[role=alert][data-error-kind=host_missing]")
+    alert.wait_for(timeout=15_000)
+    text = alert.inner_text()
+    assert alert.locator("ol.commands code").all_inner_texts() == ["./install/install.sh"]
+    assert "`" not in text and "Try again" in text and "restart" not in text.lower()
+    screenshot(popup, "popup-host-missing")
