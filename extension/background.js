@@ -22,8 +22,10 @@ globalThis.sentinelx = {
   host,
   /** Same as the "Enrich with SentinelX" menu click. info: {selectionText?, frameId?}. */
   enrichFromSelection: (tab, info = {}, opts = {}) => controller.enrichFromSelection(tab, info, opts),
-  /** Same as "Extract from whole page". */
+  /** Same as "Extract from whole page" (the context menu on a page). */
   enrichPage: (tab, opts = {}) => controller.enrichPage(tab, opts),
+  /** The popup's "Extract from whole page": the tab the user is looking at now. */
+  enrichCurrentPage: (opts = {}) => controller.flow.enrichCurrentPage(opts),
   /** The same flow on a given text. */
   enrichText: (text, source = { kind: "text" }, opts = {}) => controller.enrichText(text, source, opts),
   confirm: (keys) => controller.confirm(keys),

@@ -1,17 +1,26 @@
-// The popup: a view of the background's session state, pushed over a runtime port.
+// The popup: a view of the background's session state, pushed over a runtime port (the whole
+// state on connect, then keyed patches). The DOM work is lib/ui/app.js.
 import { api } from "./lib/compat.js";
-import { renderPopup, statusLine } from "./lib/render.js";
+import { describeError } from "./lib/errors.js";
+import { PopupApp } from "./lib/ui/app.js";
+import { download, loadExportClient } from "./lib/ui/export-menu.js";
+import { installKeyboard } from "./lib/ui/keyboard.js";
+import { loadRenderer } from "./lib/ui/provider-lines.js";
 
 const root = document.getElementById("app");
 const live = document.getElementById("live");
 const toast = document.getElementById("toast");
 const versionEl = document.getElementById("host-version");
-
-let state = null;
-let hostVersion = null;
-let lastSid = null;
-const deselected = new Set();
 let port = null;
+let pivotsFor = null; // from lib/pivots.js once it loads (tolerant: the popup works without it)
+
+// Timings read by bench/popup_bench.py (the last 2000 of each, in ms): `apply`, merging one
+// message into the state; `frame`, rendering everything merged since the last frame.
+const perf = (globalThis.__sxPerf = { apply: [], frame: [] });
+const keep = (list, v) => {
+  list.push(v);
+  if (list.length > 2000) list.shift();
+};
 
 function send(msg) {
   try {
@@ -46,30 +55,99 @@ function showToast(text) {
   toast.textContent = text;
   toast.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { toast.hidden = true; }, 1800);
+  toastTimer = setTimeout(() => { toast.hidden = true; }, 2200);
 }
 
-const handlers = {
-  copy,
-  confirm: (keys) => send({ cmd: "confirm", keys }),
-  cancel: () => send({ cmd: "cancel" }),
-  retry: () => send({ cmd: "retry" }),
-  refresh: () => send({ cmd: "refresh" }),
-  page: () => send({ cmd: "page" }),
-  options: () => api.runtime.openOptionsPage(),
-  toggle: (key, on) => {
-    if (on) deselected.delete(key);
-    else deselected.add(key);
-    render();
-  },
-};
+async function exportRun(opts) {
+  const run = await loadExportClient();
+  if (!run) {
+    showToast("Exports are not available in this version.");
+    return;
+  }
+  try {
+    download(document, await run(opts));
+    showToast(`Exported ${opts.format}`);
+  } catch (err) {
+    showToast(`Export failed: ${describeError(err?.kind ? err : { kind: "host_error", message: err?.message }).text}`);
+  }
+}
 
-function render() {
-  renderPopup(document, root, { state, now: Date.now(), deselected, hostVersion }, handlers);
+const app = new PopupApp(document, root, {
+  copy,
+  send,
+  options: () => api.runtime.openOptionsPage(),
+  history: () => api.tabs.create({ url: api.runtime.getURL("history.html") }),
+  exportRun,
+  pivots: (ioc) => {
+    if (!pivotsFor || app.caps.pivots === false) return [];
+    try {
+      const list = pivotsFor(ioc.type, ioc.value, {});
+      return Array.isArray(list) ? list : [];
+    } catch {
+      return [];
+    }
+  },
+});
+installKeyboard(document, app);
+perf.app = app;
+
+function afterRender() {
   root.setAttribute("aria-busy", "false");
-  const line = statusLine(state);
+  const line = app.statusText();
   if (live.textContent !== line) live.textContent = line;
-  versionEl.textContent = hostVersion ? `host ${hostVersion}` : "";
+  const v = app.host.version;
+  versionEl.textContent = v ? `helper ${v}` : "";
+}
+
+let frameQueued = false;
+
+/** Streamed results are merged at once and drawn once per animation frame, whatever their rate. */
+function scheduleFrame() {
+  if (frameQueued) return;
+  frameQueued = true;
+  const draw = () => {
+    if (!frameQueued) return;
+    frameQueued = false;
+    const t0 = performance.now();
+    app.render();
+    afterRender();
+    void document.body.offsetHeight; // include style and layout in the measured cost
+    keep(perf.frame, performance.now() - t0);
+  };
+  requestAnimationFrame(draw);
+  setTimeout(draw, 100); // a hidden page gets no animation frames
+}
+
+function onMessage(msg) {
+  const t0 = performance.now();
+  if (msg?.type === "patch") {
+    if (!app.applyPatch(msg, { render: false })) {
+      send({ cmd: "get" });
+      return;
+    }
+    scheduleFrame();
+    keep(perf.apply, performance.now() - t0);
+  } else if (msg?.type === "state") {
+    app.onMessage(msg);
+    afterRender();
+    preload();
+  }
+}
+
+let preloaded = "";
+/** Load the renderers of the host's providers, then redraw the open details with them. */
+function preload() {
+  const names = app.caps.providers.map((p) => p.name).join(",");
+  if (names === preloaded) return;
+  preloaded = names;
+  Promise.all(app.caps.providers.map((p) => loadRenderer(p.name))).then(() => {
+    // Only open details show provider lines: refill those rows.
+    for (const key of app.view.open) {
+      const node = app.nodes.get(`r:${key}`);
+      if (node) node.sig = null;
+    }
+    app.renderList();
+  });
 }
 
 function connect() {
@@ -79,16 +157,7 @@ function connect() {
     port = null; // the extension was reloaded; this page is stale
     return;
   }
-  port.onMessage.addListener((msg) => {
-    if (msg?.type !== "state") return;
-    state = msg.state;
-    hostVersion = msg.host?.version ?? state?.hostVersion ?? null;
-    if (state?.sid !== lastSid) {
-      deselected.clear();
-      lastSid = state?.sid ?? null;
-    }
-    render();
-  });
+  port.onMessage.addListener(onMessage);
   // The background (service worker) may restart; reconnect and get the state again.
   port.onDisconnect.addListener(() => {
     port = null;
@@ -96,9 +165,16 @@ function connect() {
   });
 }
 
+import("./lib/pivots.js").then((m) => {
+  if (typeof m?.pivotsFor === "function") pivotsFor = m.pivotsFor;
+}, () => {});
+
 // Countdowns ("next lookup in 42 s") tick while a queue waits.
 setInterval(() => {
-  if (state?.phase === "enriching" && state.progress?.next_slot_at) render();
+  if (app.state?.phase === "enriching" && app.state.progress?.next_slot_at) {
+    app.renderSession();
+    afterRender();
+  }
 }, 1000);
 
 connect();

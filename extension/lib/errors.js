@@ -1,7 +1,9 @@
 // Turn failures into what the user should read and do: never a raw error string alone.
+import { cliCommand } from "./capabilities.js";
 import { clockUtc, formatBytes, timeUntil } from "./format.js";
 
-export const INSTALL_COMMANDS = ["./install/install.sh", "sentinelx doctor"];
+export const INSTALL_COMMAND = "./install/install.sh";
+export const OUTDATED_TEXT = "the helper is out of date: run ./install/install.sh";
 
 /** Host error codes (error replies) mapped to our error kinds. */
 const HOST_CODE_KIND = {
@@ -11,10 +13,36 @@ const HOST_CODE_KIND = {
   origin_forbidden: "host_forbidden",
 };
 
+/** At most one readable sentence of a message: first line, no dumps (a repr of a request is not news). */
+export function oneSentence(message, max = 160) {
+  let m = String(message ?? "").split(/\r?\n/)[0].trim();
+  // A message that quotes data ("{...}", "[...]") keeps its words, not the data.
+  const open = m.search(/[[{(<]/);
+  const close = Math.max(m.lastIndexOf("]"), m.lastIndexOf("}"), m.lastIndexOf(")"), m.lastIndexOf(">"));
+  if (open >= 0 && close - open > 40) m = `${m.slice(0, open)}[\u2026]${m.slice(close + 1)}`.replace(/\s+/g, " ").trim();
+  if (m.length > max) m = `${m.slice(0, max - 1).trimEnd()}\u2026`;
+  return m;
+}
+
 /** Error-kind object for an `error` reply from the host. */
 export function fromHostReply(reply) {
   const kind = HOST_CODE_KIND[reply?.code] ?? "host_error";
-  return { kind, code: reply?.code ?? "internal_error", message: String(reply?.message ?? "") };
+  return { kind, code: reply?.code ?? "internal_error", message: oneSentence(reply?.message) };
+}
+
+export function errorFromException(err) {
+  if (err && err.name === "HostError") {
+    if (err.kind === "reply") return fromHostReply(err.reply);
+    return { kind: err.kind, message: oneSentence(err.message) };
+  }
+  if (err && typeof err.kind === "string") return err;
+  return { kind: "host_error", message: oneSentence(err?.message ?? err) };
+}
+
+/** The doctor command as it works when pasted: the full path when the host told it. */
+function doctor(e) {
+  const cmd = cliCommand({ cliPath: e.cliPath }, "doctor");
+  return cmd ? [cmd] : [];
 }
 
 /**
@@ -29,10 +57,9 @@ export function describeError(err, now = Date.now()) {
         kind: e.kind,
         title: "The SentinelX helper is not installed",
         text: "The browser could not start the SentinelX native host (com.sentinelx.host). "
-          + "Install it once from the SentinelX folder, then check it:",
-        commands: INSTALL_COMMANDS,
-        hint: "Then restart the browser and try again. Snap and Flatpak browsers cannot start it; "
-          + "`sentinelx doctor` says so.",
+          + "Run the installer once in the SentinelX folder:",
+        commands: [INSTALL_COMMAND],
+        hint: "Then click Try again. Snap and Flatpak browsers cannot start it; the installer says so.",
         action: "retry",
         detail: e.message || undefined,
       };
@@ -41,8 +68,8 @@ export function describeError(err, now = Date.now()) {
         kind: e.kind,
         title: "The SentinelX helper does not accept this extension",
         text: "The native host is installed but is not registered for this extension's id. "
-          + "Run the installer again from the SentinelX folder, then check it:",
-        commands: INSTALL_COMMANDS,
+          + "Run the installer again in the SentinelX folder, then click Try again:",
+        commands: [INSTALL_COMMAND],
         action: "retry",
         detail: e.message || undefined,
       };
@@ -50,8 +77,9 @@ export function describeError(err, now = Date.now()) {
       return {
         kind: e.kind,
         title: "The SentinelX helper stopped unexpectedly",
-        text: "Results received so far are kept. Try again; if it keeps happening, run:",
-        commands: ["sentinelx doctor"],
+        text: e.cliPath ? "Results received so far are kept. Try again; if it keeps happening, run:"
+          : "Results received so far are kept. Try again; if it keeps happening, run the installer again.",
+        commands: doctor(e),
         action: "retry",
         detail: e.message || undefined,
       };
@@ -59,9 +87,19 @@ export function describeError(err, now = Date.now()) {
       return {
         kind: e.kind,
         title: "The SentinelX helper did not answer",
-        text: "It may be busy or stuck. Try again; if it keeps happening, run:",
-        commands: ["sentinelx doctor"],
+        text: e.cliPath ? "It may be busy or stuck. Try again; if it keeps happening, run:"
+          : "It may be busy or stuck. Try again.",
+        commands: doctor(e),
         action: "retry",
+      };
+    case "host_outdated":
+      return {
+        kind: e.kind,
+        title: "The SentinelX helper is out of date",
+        text: `The ${OUTDATED_TEXT} in the SentinelX folder, then click Try again.`,
+        commands: [INSTALL_COMMAND],
+        action: "retry",
+        detail: `helper protocol ${e.hostProtocol ?? "1"}, extension protocol ${e.extensionProtocol}`,
       };
     case "text_too_large": {
       const size = Number.isFinite(e.bytes) ? formatBytes(e.bytes) : "too large";
@@ -89,35 +127,30 @@ export function describeError(err, now = Date.now()) {
     case "no_api_key":
       return {
         kind: e.kind,
-        title: "No VirusTotal API key",
-        text: "Set your VirusTotal API key in the SentinelX options to look indicators up. "
-          + "The extraction still works without it.",
+        title: `No API key for ${e.providerLabel ?? "this source"}`,
+        text: "Add the key in the SentinelX options to look indicators up there. "
+          + "Sources that need no key still answer.",
         action: "options",
       };
     case "auth":
       return {
         kind: e.kind,
-        title: "VirusTotal rejected the API key",
+        title: `${e.providerLabel ?? "A source"} rejected the API key`,
         text: "Check the key in the SentinelX options (it may be mistyped, revoked or lack access).",
         action: "options",
       };
-    case "quota_daily": {
+    case "paused": {
       const at = clockUtc(e.retryAt);
       const until = timeUntil(e.retryAt, now);
+      const who = e.providerLabel ?? "A source";
       return {
         kind: e.kind,
-        title: "Daily VirusTotal quota reached",
-        text: at
-          ? `Lookups resume at ${at}${until ? ` (in ${until})` : ""}. Queued indicators stay queued.`
-          : "Lookups resume at 00:00 UTC. Queued indicators stay queued.",
-      };
-    }
-    case "quota_minute": {
-      const until = timeUntil(e.retryAt, now);
-      return {
-        kind: e.kind,
-        title: "Per-minute VirusTotal quota reached",
-        text: until ? `Next lookup in ${until}.` : "Next lookup within a minute.",
+        title: `${who} is paused: it said its quota is used up`,
+        text: (at ? `Lookups there resume at ${at}${until ? ` (in ${until})` : ""}. `
+          : "Lookups there resume later. ") + "Other sources go on. If your quota was reset, "
+          + "resume now.",
+        action: "quota_reset",
+        provider: e.provider ?? null,
       };
     }
     case "interrupted":
@@ -131,7 +164,7 @@ export function describeError(err, now = Date.now()) {
       return {
         kind: "host_error",
         title: "SentinelX reported an error",
-        text: e.message ? String(e.message) : "Something went wrong.",
+        text: e.message ? oneSentence(e.message) : "Something went wrong.",
         detail: e.code ? `code: ${e.code}` : undefined,
         action: "retry",
       };
@@ -139,25 +172,46 @@ export function describeError(err, now = Date.now()) {
 }
 
 /**
- * A non-fatal alert derived from the streamed state: no key, bad key, quota.
- * Returns an error-kind object or null.
+ * A non-fatal alert derived from the streamed state: a key missing or rejected, a source paused
+ * after a 429. Returns an error-kind object or null. `label(name)` gives a provider's label.
  */
-export function sessionAlert(state) {
+export function sessionAlert(state, label = (n) => n, now = Date.now(), scan = null) {
   if (!state) return null;
   if (state.error) return state.error;
-  const p = state.progress;
-  const open = state.phase === "enriching";
-  if (p && open) {
-    if (p.quota_state === "no_api_key") return { kind: "no_api_key" };
-    if (p.quota_state === "auth_failed") return { kind: "auth" };
-    if (p.quota_state === "daily_limit") return { kind: "quota_daily", retryAt: p.next_slot_at };
-    // minute_limit is ordinary pacing and is shown in the progress line; rate_limited means
-    // VirusTotal itself said the quota is exhausted.
-    if (p.quota_state === "rate_limited") return { kind: "quota_minute", retryAt: p.next_slot_at };
+  const paused = pausedProviders(state, now, scan);
+  if (paused.length) {
+    const [p] = paused;
+    return { kind: "paused", provider: p.name, providerLabel: label(p.name), retryAt: p.until };
   }
-  for (const r of Object.values(state.results ?? {})) {
-    if (r.status === "error" && r.error?.code === "auth") return { kind: "auth" };
-    if (r.status === "error" && r.error?.code === "no_api_key") return { kind: "no_api_key" };
+  if (scan) return scan.auth ? { kind: "auth", provider: scan.auth, providerLabel: label(scan.auth) } : null;
+  for (const entry of Object.values(state.results ?? {})) {
+    for (const [name, o] of Object.entries(entry.providers ?? {})) {
+      if (o.status === "error" && o.error?.code === "auth") return { kind: "auth", provider: name, providerLabel: label(name) };
+    }
   }
   return null;
+}
+
+/**
+ * Providers paused by a 429: `providers.NAME.paused_until` of the summary or the last progress,
+ * or a `rate_limited` result error with its `retry_at`.
+ */
+export function pausedProviders(state, now = Date.now(), scan = null) {
+  const until = new Map();
+  const note = (name, at) => {
+    if (typeof at === "string" && Date.parse(at) > now && !(until.get(name) >= at)) until.set(name, at);
+  };
+  for (const src of [state?.progress?.providers, state?.summary?.providers]) {
+    for (const [name, p] of Object.entries(src ?? {})) note(name, p?.paused_until);
+  }
+  if (scan) {
+    for (const [name, at] of scan.paused) note(name, at);
+  } else {
+    for (const entry of Object.values(state?.results ?? {})) {
+      for (const [name, o] of Object.entries(entry.providers ?? {})) {
+        if (o.status === "error" && o.error?.code === "rate_limited") note(name, o.error.retry_at);
+      }
+    }
+  }
+  return [...until].map(([name, at]) => ({ name, until: at }));
 }

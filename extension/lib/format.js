@@ -11,15 +11,6 @@ export function formatBytes(n) {
   return `${(n / (1024 * 1024)).toFixed(1)} MB`;
 }
 
-/** "12/94" from an enrichment, or null when the engine count is unknown. */
-export function detectionRatio(enrichment) {
-  if (!enrichment || !Number.isInteger(enrichment.engines)) return null;
-  // "0/0" would read as "scanned, nothing found"; with no engine result there is no ratio.
-  if (enrichment.engines === 0) return null;
-  const d = Number.isInteger(enrichment.detections) ? enrichment.detections : 0;
-  return `${d}/${enrichment.engines}`;
-}
-
 function plural(n, unit) {
   return `${n} ${unit}${n === 1 ? "" : "s"}`;
 }
@@ -80,11 +71,11 @@ export function quotaText(progress, now = Date.now()) {
     case "minute_limit":
       return `per-minute quota reached - next lookup${when || " soon"}`;
     case "rate_limited":
-      return `VirusTotal reported its quota exceeded - next try${when || " soon"}`;
+      return `a source reported its quota exceeded - next try${when || " soon"}`;
     case "no_api_key":
-      return "no VirusTotal API key set";
+      return "an API key is missing";
     case "auth_failed":
-      return "VirusTotal rejected the API key";
+      return "an API key was rejected";
     default:
       if (progress.waiting_for_quota && until) return `next lookup in ${until}`;
       if (progress.queued > 0) return "looking up";
@@ -112,18 +103,4 @@ export function defang(type, value) {
     default:
       return v;
   }
-}
-
-/** The only VT links the popup opens: https://www.virustotal.com/gui/... */
-export function safeVtLink(link) {
-  if (typeof link !== "string") return null;
-  let u;
-  try {
-    u = new URL(link);
-  } catch {
-    return null;
-  }
-  if (u.protocol !== "https:" || u.hostname !== "www.virustotal.com" || u.port !== "") return null;
-  if (u.username || u.password || !u.pathname.startsWith("/gui/")) return null;
-  return u.href;
 }

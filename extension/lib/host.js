@@ -1,17 +1,46 @@
 // The one native-messaging port to com.sentinelx.host, with request/reply correlation by id.
 //
-// - call(): one request, one reply (ping, config.*, cancel); `extract` replies may come in
-//   several parts (part 1..parts) which are concatenated in part order.
-// - stream(): an `enrich` request whose replies (result*, progress*, then summary) are passed to
-//   a callback as they arrive; `done` settles on the summary or on an error reply.
+// - call(): one request, one reply (ping, config.*, cancel, preview...); list replies
+//   (`extracted`, `preview`) may come in several parts (part 1..parts), concatenated in order.
+// - stream(): an `enrich` request whose replies (result*, results*, progress*, then summary) are
+//   passed to a callback as they arrive; `done` settles on the summary or on an error reply.
+//   A long `iocs` list is sent in parts (`part`/`parts`, same id); the host assembles them.
 // - The port is opened on demand and re-opened after a disconnect. A disconnect rejects every
 //   pending request with a HostError whose `kind` tells the UI what to show.
 
 export const HOST_NAME = "com.sentinelx.host";
 
 /** Reply types whose list field may be split over several parts. */
-export const PART_LISTS = Object.freeze({ extracted: "iocs", "history.page": "rows",
-  "history.records": "records", exported: "content" });
+export const PART_LISTS = Object.freeze({ extracted: "iocs", previewed: "iocs",
+  "history.page": "rows", "history.records": "records", exported: "content" });
+
+/** Budget of one browser->host frame carrying IOCs: far under every cap (Chrome 64 MiB, host 16 MiB). */
+export const ENRICH_PART_BYTES = 256 * 1024;
+
+const encoder = new TextEncoder();
+
+/**
+ * Split a list into consecutive chunks whose JSON stays under `maxBytes` (UTF-8) each, so
+ * every frame is far under the browser->host limit whatever the number of IOCs.
+ */
+export function splitByBytes(items, maxBytes) {
+  const chunks = [];
+  let chunk = [];
+  let size = 0;
+  for (const item of items) {
+    const n = encoder.encode(JSON.stringify(item)).length + 1;
+    if (chunk.length && size + n > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(item);
+    size += n;
+  }
+  if (chunk.length || !chunks.length) chunks.push(chunk);
+  return chunks;
+}
+>>>>>>> ext
 
 export class HostError extends Error {
   /** kind: host_missing | host_forbidden | host_crashed | timeout | reply */
@@ -55,9 +84,10 @@ export class HostClient {
     extractTimeoutMs = 180000,
     timers = globalThis,
     onStatus = () => {},
+    partBytes = ENRICH_PART_BYTES,
   }) {
     Object.assign(this, { connectNative, lastError, now, idPrefix, quickFailMs, callTimeoutMs,
-      extractTimeoutMs, timers, onStatus });
+      extractTimeoutMs, timers, onStatus, partBytes });
     this.port = null;
     this.pending = new Map(); // id -> {onMessage(msg), fail(err)}
     this.seq = 0;
@@ -66,6 +96,8 @@ export class HostClient {
     this.orphanCode = null;
     this.limits = null; // from pong
     this.version = null;
+    this.pong = null; // the last pong on the current connection
+    this.lastPong = null; // the last pong ever (kept across reconnects, e.g. for cli_path)
     this.lastDisconnect = null; // {kind, message, at}
   }
 
@@ -86,6 +118,7 @@ export class HostClient {
     this.receivedAny = false;
     this.orphanCode = null;
     this.limits = null;
+    this.pong = null;
     port.onMessage.addListener((msg) => this.handleMessage(port, msg));
     port.onDisconnect.addListener((p) => this.handleDisconnect(port, p));
     this.onStatus({ connected: true });
@@ -134,6 +167,7 @@ export class HostClient {
   handleDisconnect(port, p) {
     if (port !== this.port) return;
     this.port = null;
+    this.pong = null;
     const message = p?.error?.message ?? this.lastError() ?? "";
     const kind = classifyDisconnect(message, {
       receivedAny: this.receivedAny,
@@ -178,7 +212,7 @@ export class HostClient {
 
   /**
    * Send one request and resolve with its reply. An error reply rejects with HostError("reply").
-   * For replies in parts (PART_LISTS), resolves once every part arrived, lists joined in order.
+   * A reply in parts (PART_LISTS) resolves once, with its list field holding every part's items.
    */
   call(type, fields = {}, { timeoutMs } = {}) {
     const id = this.nextId();
@@ -207,6 +241,8 @@ export class HostClient {
           if (msg.type === "pong") {
             this.version = msg.version ?? null;
             this.limits = msg.limits ?? null;
+            this.pong = msg;
+            this.lastPong = msg;
           }
           resolve(msg);
         },
@@ -221,7 +257,8 @@ export class HostClient {
   }
 
   /**
-   * Send a streaming request (enrich). onEvent gets every reply with that id.
+   * Send a streaming request (enrich). onEvent gets every reply with that id. A long `iocs`
+   * list goes in several frames with `part` (1-based) and `parts`.
    * @returns {{id: string, done: Promise<object>}} done resolves with the summary.
    */
   stream(type, fields, onEvent) {
@@ -246,7 +283,17 @@ export class HostClient {
       }, 0);
     });
     try {
-      this.post({ id, type, ...fields });
+      if (Array.isArray(fields?.iocs)) {
+        const { iocs, ...rest } = fields;
+        const chunks = splitByBytes(iocs, this.partBytes);
+        chunks.forEach((chunk, i) => {
+          const msg = { id, type, ...rest, iocs: chunk };
+          if (chunks.length > 1) Object.assign(msg, { part: i + 1, parts: chunks.length });
+          this.post(msg);
+        });
+      } else {
+        this.post({ id, type, ...fields });
+      }
     } catch {
       // post() already failed the pending entry through handleDisconnect/failAll, or:
       const entry = this.pending.get(id);
@@ -255,10 +302,14 @@ export class HostClient {
     return { id, done };
   }
 
-  /** Limits from a pong on the current connection (pings once per connection). */
+  /** The pong of the current connection (pings once per connection). */
+  async hello() {
+    if (this.port && this.pong) return this.pong;
+    return this.call("ping", {}, { timeoutMs: 10000 });
+  }
+
+  /** Limits from a pong on the current connection. */
   async getLimits() {
-    if (this.port && this.limits) return this.limits;
-    const pong = await this.call("ping", {}, { timeoutMs: 10000 });
-    return pong.limits ?? null;
+    return (await this.hello()).limits ?? null;
   }
 }

@@ -1,13 +1,13 @@
-// IOC identity and the display order of types.
+// IOC identity, and display labels for the IOC types. Which types exist and their order come
+// from the host (pong capabilities.ioc_types); these labels only make them readable, and a drift
+// test (tests/extension/drift.test.mjs) checks they match the host's IOCType.
 
 /** Stable identity of an IOC: its type and normalised value. */
 export function iocKey(ioc) {
   return `${ioc.type}:${ioc.value}`;
 }
 
-export const TYPE_ORDER = ["url", "domain", "ipv4", "ipv6", "sha256", "sha1", "md5", "email", "cve"];
-
-export const TYPE_LABELS = {
+export const TYPE_LABELS = Object.freeze({
   url: "URLs",
   domain: "Domains",
   ipv4: "IPv4 addresses",
@@ -17,4 +17,15 @@ export const TYPE_LABELS = {
   md5: "MD5 hashes",
   email: "Email addresses",
   cve: "CVEs",
-};
+});
+
+export function typeLabel(type) {
+  return TYPE_LABELS[type] ?? type;
+}
+
+/** Display order of types: the host's order when known, else first-seen order. */
+export function typeOrder(iocTypes, iocs) {
+  const order = Array.isArray(iocTypes) ? [...iocTypes] : [];
+  for (const i of iocs) if (!order.includes(i.type)) order.push(i.type);
+  return order;
+}

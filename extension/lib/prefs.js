@@ -1,6 +1,6 @@
 // Non-secret UI preferences, kept in storage.local under PREFS_KEY.
-// The VirusTotal API key is NEVER stored here (or anywhere in extension storage): it goes to the
-// host with config.set_key. sanitizePrefs drops every field it does not know, so nothing else can
+// API keys are NEVER stored here (or anywhere in extension storage): they go to the host with
+// config.set_key. sanitizePrefs drops every field it does not know, so nothing else can
 // be persisted through this module by accident.
 import { PREVIEW_MODES } from "./privacy.js";
 
@@ -10,7 +10,6 @@ export const DEFAULT_PREFS = Object.freeze({
   previewMode: "always", // always | threshold | never
   previewThreshold: 10, // with "threshold": ask only when more than this many values would be sent
   sendPrivate: false, // mirror of the host's privacy.send_private
-  quotaTier: "public", // public | premium (the numbers live in the host config)
 });
 
 export function sanitizePrefs(raw) {
@@ -20,7 +19,6 @@ export function sanitizePrefs(raw) {
   const n = Number(raw.previewThreshold);
   if (Number.isInteger(n) && n >= 0 && n <= 100000) p.previewThreshold = n;
   if (typeof raw.sendPrivate === "boolean") p.sendPrivate = raw.sendPrivate;
-  if (raw.quotaTier === "public" || raw.quotaTier === "premium") p.quotaTier = raw.quotaTier;
   return p;
 }
 

@@ -1,4 +1,8 @@
-"""End to end in real headless Chromium: page selection -> extension -> host -> fake VT -> popup."""
+"""End to end in real headless Chromium: page selection -> extension -> REAL host -> fake VT -> popup.
+
+These need the real host to speak the wave-2 contract (skipped until it does); the extension's
+own behaviour is covered against the contract host in test_popup.py.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,12 @@ from tests.e2e.conftest import (
     EXT_URL,
     Browser,
     click_enrich,
-    screenshot,
+    needs_wave2_host,
     select_element,
 )
 from tests.support.fakevt import STATS, FakeVT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, needs_wave2_host]
 
 MALICIOUS = ("ipv4", "185.220.101.47")
 CLEAN = ("sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
@@ -32,22 +36,18 @@ def set_key_in_options(browser: Browser, key: str) -> None:
     """Store the key the way a user does: the options page, which hands it to the host."""
     page = browser.ctx.new_page()
     page.goto(f"{EXT_URL}/options.html")
-    page.fill("#key-input", key)
-    page.click("#key-save")
+    page.fill("#key-virustotal", key)
+    page.click("#key-save-virustotal")
     page.wait_for_function(
-        "(tail) => document.getElementById('key-masked').textContent.includes(tail)",
+        "(tail) => document.getElementById('ks-virustotal').textContent.includes(tail)",
         arg=key[-4:], timeout=15_000,
     )
     assert key not in page.content()
-    page.set_viewport_size({"width": 760, "height": 900})
-    screenshot(page, "options")
     page.close()
 
 
 def test_selection_to_badges(browser: Browser, fake_vt: FakeVT, page_server: str) -> None:
     set_key_in_options(browser, API_KEY)
-    key_file = browser.dirs / "config" / "vt_api_key"
-    assert key_file.read_text().strip() == API_KEY
 
     page = browser.open(f"{page_server}/report.html")
     selection = select_element(page, "report")
@@ -79,15 +79,17 @@ def test_selection_to_badges(browser: Browser, fake_vt: FakeVT, page_server: str
         assert li.locator(".badge").inner_text().strip() == label, ioc
     stats = STATS["malicious"]  # what the fake serves; engines that timed out gave no result
     ratio = f"{stats['malicious']}/{sum(n for k, n in stats.items() if k != 'timeout')}"
-    assert item(popup, MALICIOUS).locator(".ratio").inner_text().strip() == ratio
-    vt_link = item(popup, MALICIOUS).locator("a.vt-link").get_attribute("href")
+    assert "VirusTotal" in item(popup, MALICIOUS).locator(".reason").inner_text()
+    assert ratio in item(popup, MALICIOUS).locator(".reason").inner_text()
+    item(popup, MALICIOUS).locator(".ioc-row").click()
+    vt = item(popup, MALICIOUS).locator('li.provider[data-provider="virustotal"]')
+    vt_link = vt.locator("a.ext-link").get_attribute("href")
     assert vt_link == "https://www.virustotal.com/gui/ip-address/185.220.101.47"
     # File names on real TLDs are not indicators.
     assert popup.locator('li.ioc[data-ioc-value="setup.py"]').count() == 0
     assert popup.locator('li.ioc[data-ioc-value="invoice.pdf"]').count() == 0
     # Text outside the selection was not read.
     assert popup.locator('li.ioc[data-ioc-value="8.8.8.8"]').count() == 0
-    screenshot(popup, "popup-results")
 
     sent = fake_vt.paths()
     assert sent, "nothing reached the fake VirusTotal"
@@ -110,7 +112,6 @@ def test_progress_mid_queue_and_cancel(browser: Browser, fake_vt: FakeVT, page_s
         timeout=30_000,
     )
     assert popup.locator("li.ioc[data-badge=queued]").count() >= 1
-    screenshot(popup, "popup-progress")
     popup.click("#cancel")
     popup.wait_for_function("() => !document.querySelector('#cancel')", timeout=15_000)
     assert popup.locator("li.ioc[data-badge=queued]").count() == 0
@@ -152,11 +153,10 @@ def test_host_missing_shows_install_instructions(browser: Browser, page_server: 
     alert = popup.locator("[role=alert][data-error-kind=host_missing]")
     alert.wait_for(timeout=15_000)
     text = alert.inner_text()
-    assert "./install/install.sh" in text and "sentinelx doctor" in text
+    assert "./install/install.sh" in text and "`" not in text and "Try again" in text
     assert "not installed" in alert.locator("h2").inner_text()
     commands = alert.locator("ol.commands code").all_inner_texts()
-    assert commands == ["./install/install.sh", "sentinelx doctor"]
+    assert commands == ["./install/install.sh"]
     # The browser's raw message is at most a secondary detail, never the explanation.
     raw = "Specified native messaging host not found"
     assert raw not in alert.locator("h2").inner_text() + alert.locator("p").first.inner_text()
-    screenshot(popup, "popup-host-missing")

@@ -35,6 +35,7 @@ import pytest
 
 import sentinelx
 from sentinelx.extension_ids import GECKO_EXTENSION_ID, NATIVE_HOST_NAME
+from tests.e2e.conftest import needs_wave2_host
 from tests.support.bidi import BiDi, BiDiError, read_server_file
 
 pytestmark = pytest.mark.firefox
@@ -264,6 +265,7 @@ def test_extension_loads_with_its_background(firefox: Firefox) -> None:
     assert {"host", "enrichText", "getState", "whenDone"} <= set(keys)
 
 
+@needs_wave2_host
 def test_options_page_reaches_the_host(firefox: Firefox) -> None:
     # On load the options page asks the background to ping the host (runtime.sendMessage).
     status = wait_for(
@@ -272,7 +274,7 @@ def test_options_page_reaches_the_host(firefox: Firefox) -> None:
             "return document.getElementById('host-status').textContent;")) != "Checking the SentinelX helper…"
             else None),
         15, lambda: firefox.host_log())
-    assert status == f"Connected to the SentinelX host {sentinelx.__version__}."
+    assert status == f"Connected to the SentinelX helper {sentinelx.__version__}."
     reply = firefox.page("return await browser.runtime.sendMessage({cmd: 'host', request: {type: 'ping'}});")
     assert reply["ok"] is True, reply
     assert reply["reply"]["type"] == "pong"
@@ -302,6 +304,7 @@ def test_ping_and_extract_over_the_background_port(firefox: Firefox) -> None:
     assert firefox.host_log().count(SERVING_LINE) == sessions
 
 
+@needs_wave2_host
 def test_enrich_text_stops_at_the_privacy_preview(firefox: Firefox) -> None:
     """The controller's own flow in Firefox: extract via the host, then the preview (no VT key)."""
     state = firefox.background(

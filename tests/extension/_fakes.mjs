@@ -210,23 +210,3 @@ export async function until(pred, { timeoutMs = 2000, what = "condition" } = {})
     await new Promise((r) => setTimeout(r, 2));
   }
 }
-
-export function ioc(type, value, extra = {}) {
-  return { type, value, raw: extra.raw ?? value, offset: extra.offset ?? 0, private: extra.private ?? false };
-}
-
-export function enrichment(verdict, extra = {}) {
-  return {
-    provider: "virustotal",
-    verdict,
-    detections: extra.detections ?? (verdict === "malicious" ? 12 : 0),
-    engines: extra.engines ?? 94,
-    last_analysis_date: "last_analysis_date" in extra ? extra.last_analysis_date : "2024-01-01T00:00:00Z",
-    reputation: extra.reputation ?? 0,
-    tags: extra.tags ?? [],
-    details: extra.details ?? {},
-    score: extra.score ?? (verdict === "malicious" ? 0.9 : 0),
-    severity: extra.severity ?? (verdict === "malicious" ? "high" : "benign"),
-    link: extra.link ?? "https://www.virustotal.com/gui/domain/example.com",
-  };
-}

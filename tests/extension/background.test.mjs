@@ -3,10 +3,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fakeNative, makeApi, portPair, until } from "./_fakes.mjs";
+import { pongMsg } from "./_contract.mjs";
 
 const TAB = { id: 3, title: "t", url: "https://example.org/" };
 const native = fakeNative({ behaviour: (req, port) => {
-  if (req.type === "ping") port.deliver({ id: req.id, type: "pong", version: "9.9.9" });
+  if (req.type === "ping") port.deliver(pongMsg(req.id));
   else if (req.type === "extract") port.deliver({ id: req.id, type: "extracted", part: 1, parts: 1, iocs: [] });
   else if (req.type === "config.get") port.deliver({ id: req.id, type: "config", settings: {}, api_key: { set: false, masked: null, source: null } });
 } });
@@ -23,7 +24,7 @@ test("context menus are created for selections and whole pages", async () => {
 });
 
 test("globalThis.sentinelx exposes what the menu click calls", () => {
-  for (const f of ["enrichFromSelection", "enrichPage", "enrichText", "confirm", "cancel", "getState", "whenSettled", "whenDone"]) {
+  for (const f of ["enrichFromSelection", "enrichPage", "enrichCurrentPage", "enrichText", "confirm", "cancel", "getState", "whenSettled", "whenDone"]) {
     assert.equal(typeof globalThis.sentinelx[f], "function", f);
   }
 });

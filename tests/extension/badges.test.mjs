@@ -1,61 +1,80 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BADGES, BADGE_ORDER, badge, badgeKeyFor, badgeKeyForResult, countBadges } from "../../extension/lib/badges.js";
+import { BADGES, BADGE_ORDER, badge, badgeKeyFor, badgeKeyForEntry, countBadges } from "../../extension/lib/badges.js";
 import { newSession } from "../../extension/lib/state.js";
-import { enrichment, ioc } from "./_fakes.mjs";
+import { combine, ioc, providerResult } from "./_contract.mjs";
 
-test("every verdict and status maps to a badge with a text label", () => {
+const ok = (provider, verdict, extra) => ({ provider, status: "ok", cached: false, result: providerResult(provider, verdict, extra) });
+const skipped = (provider, reason) => ({ provider, status: "skipped", reason, cached: false });
+const failed = (provider, code) => ({ provider, status: "error", cached: false, error: { provider, code, message: code } });
+
+function entry(outcomes, pending = 0) {
+  return { providers: Object.fromEntries(outcomes.map((o) => [o.provider, o])), combined: combine(outcomes, pending) };
+}
+
+test("the combined verdict decides the badge; not found and context-only never look clean", () => {
   const cases = [
-    [{ status: "ok", enrichment: enrichment("malicious") }, "malicious", "Malicious"],
-    [{ status: "ok", enrichment: enrichment("suspicious") }, "suspicious", "Suspicious"],
-    [{ status: "ok", enrichment: enrichment("clean") }, "clean", "Clean"],
-    [{ status: "ok", enrichment: enrichment("no_data") }, "no_data", "No data"],
-    [{ status: "skipped", reason: "private" }, "private", "Private (not sent)"],
-    [{ status: "skipped", reason: "unsupported" }, "unsupported", "Not supported"],
-    [{ status: "skipped", reason: "something else" }, "not_sent", "Not sent"],
-    [{ status: "error", error: { provider: "virustotal", code: "unsupported", message: "CVE" } }, "unsupported", "Not supported"],
-    [{ status: "error", error: { provider: "virustotal", code: "timeout", message: "t" } }, "error", "Error"],
-    [{ status: "error", error: { provider: "virustotal", code: "rate_limited", message: "t" } }, "error", "Error"],
-    [{ status: "error", error: { provider: "virustotal", code: "cancelled", message: "t" } }, "cancelled", "Cancelled"],
-    [{ status: "ok", enrichment: { verdict: "weird" } }, "error", "Error"],
-    [null, "queued", "Queued"],
+    [[ok("virustotal", "malicious"), ok("urlhaus", "no_data")], "malicious"],
+    [[ok("virustotal", "suspicious"), ok("urlhaus", "clean")], "suspicious"],
+    [[ok("virustotal", "clean")], "clean"],
+    [[ok("virustotal", "no_data", { found: false })], "no_data"],
+    [[ok("internetdb", "no_data", { found: true, facts: { ports: [22] } })], "no_data"],
+    [[ok("virustotal", "clean"), failed("urlhaus", "timeout")], "clean"],
+    [[failed("virustotal", "timeout"), failed("urlhaus", "rate_limited")], "error"],
+    [[failed("virustotal", "cancelled")], "cancelled"],
+    [[skipped("virustotal", "private"), skipped("urlhaus", "private")], "private"],
+    [[skipped("virustotal", "never_send")], "never_send"],
+    [[skipped("virustotal", "no_api_key"), skipped("urlhaus", "unsupported")], "no_key"],
+    [[skipped("virustotal", "unsupported")], "unsupported"],
+    [[skipped("virustotal", "disabled")], "not_sent"],
   ];
-  for (const [result, key, label] of cases) {
-    const k = badgeKeyForResult(result);
-    assert.equal(k, key, JSON.stringify(result));
-    assert.equal(badge(k).label, label);
+  for (const [outcomes, key] of cases) {
+    assert.equal(badgeKeyForEntry(entry(outcomes), "done"), key, JSON.stringify(outcomes.map((o) => [o.provider, o.status, o.result?.verdict ?? o.reason ?? o.error?.code])));
   }
+  assert.notEqual(BADGES.no_data.tone, BADGES.clean.tone, "no data is not coloured like clean");
 });
 
-test("badge labels are non-empty, distinct, and every badge has a tone (colour class)", () => {
+test("a CVE shows the host's label and severity, never a malicious/clean verdict", () => {
+  const e = entry([ok("nvd", "no_data", { severity: "critical", summary: "Critical 9.8 \u00b7 Known exploited" })]);
+  assert.equal(badgeKeyForEntry(e), "cve");
+  const b = badge("cve", e);
+  assert.equal(b.label, "Critical 9.8 \u00b7 Known exploited");
+  assert.equal(b.tone, "danger");
+  assert.equal(badge("cve", entry([ok("nvd", "no_data", { severity: "low", summary: "Low 2.1" })])).tone, "info");
+});
+
+test("while providers are pending the IOC is looking up; after a cancel it is cancelled", () => {
+  const e = entry([ok("virustotal", "no_data", { found: false })], 2);
+  assert.equal(badgeKeyForEntry(e, "enriching"), "queued");
+  assert.equal(badgeKeyForEntry(e, "cancelled"), "cancelled");
+  const early = entry([ok("virustotal", "malicious")], 1);
+  assert.equal(badgeKeyForEntry(early, "enriching"), "malicious", "a malicious answer shows at once");
+});
+
+test("badge labels are distinct and every badge is counted and ordered", () => {
   const labels = Object.values(BADGES).map((b) => b.label);
   assert.equal(new Set(labels).size, labels.length);
-  for (const [k, b] of Object.entries(BADGES)) {
-    assert.ok(b.label.trim().length > 2, k);
-    assert.ok(b.tone, k);
-    assert.ok(BADGE_ORDER.includes(k), `${k} is counted`);
-  }
+  for (const k of Object.keys(BADGES)) assert.ok(BADGE_ORDER.includes(k), k);
+  assert.equal(BADGE_ORDER[0], "malicious");
   assert.equal(badge("nonsense").key, "error");
 });
 
-test("without a result the plan and the phase decide: queued, awaiting confirmation, private, not supported", () => {
+test("without a result the plan and the phase decide", () => {
   const s = newSession("s", { kind: "text" }, 0);
   const a = ioc("domain", "a.com");
   const p = ioc("ipv4", "10.1.1.1", { private: true });
-  const c = ioc("cve", "CVE-2020-0001");
   const d = ioc("domain", "d.com");
-  s.iocs = [a, p, c, d];
-  s.withheld = { "ipv4:10.1.1.1": "private", "cve:CVE-2020-0001": "unsupported", "domain:d.com": "deselected" };
+  const n = ioc("domain", "mine.corp");
+  s.iocs = [a, p, d, n];
+  s.send = ["domain:a.com"];
+  s.withheld = { "ipv4:10.1.1.1": "private", "domain:d.com": "deselected", "domain:mine.corp": "never_send" };
   s.phase = "preview";
   assert.equal(badgeKeyFor(s, a), "pending");
   s.phase = "enriching";
   assert.equal(badgeKeyFor(s, a), "queued");
   assert.equal(badgeKeyFor(s, p), "private");
-  assert.equal(badgeKeyFor(s, c), "unsupported");
   assert.equal(badgeKeyFor(s, d), "not_sent");
-  s.phase = "cancelled";
-  assert.equal(badgeKeyFor(s, a), "cancelled");
-  s.results["domain:a.com"] = { status: "ok", cached: true, enrichment: enrichment("malicious") };
-  assert.equal(badgeKeyFor(s, a), "malicious");
-  assert.deepEqual(countBadges(s), { malicious: 1, private: 1, unsupported: 1, not_sent: 1 });
+  assert.equal(badgeKeyFor(s, n), "never_send");
+  s.results["domain:a.com"] = entry([ok("virustotal", "malicious")]);
+  assert.deepEqual(countBadges(s), { malicious: 1, private: 1, not_sent: 1, never_send: 1 });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { defang, detectionRatio, formatBytes, quotaText, safeVtLink, timeAgo, timeUntil, utf8Bytes } from "../../extension/lib/format.js";
+import { defang, formatBytes, quotaText, timeAgo, timeUntil, utf8Bytes } from "../../extension/lib/format.js";
+import { safeLink } from "../../extension/lib/ui/dom.js";
 
 const NOW = Date.parse("2024-05-10T12:00:00Z");
 
@@ -15,11 +16,6 @@ test("age of the last analysis", () => {
   assert.equal(timeAgo("garbage", NOW), null);
 });
 
-test("detection ratio", () => {
-  assert.equal(detectionRatio({ detections: 12, engines: 94 }), "12/94");
-  assert.equal(detectionRatio(undefined), null);
-});
-
 test("quota text: next lookup, minute and daily limits", () => {
   const base = { done: 1, total: 5, queued: 4, remaining_today: 10 };
   assert.equal(quotaText({ ...base, waiting_for_quota: true, quota_state: "ok", next_slot_at: "2024-05-10T12:00:42Z" }, NOW),
@@ -28,8 +24,8 @@ test("quota text: next lookup, minute and daily limits", () => {
     /per-minute quota reached - next lookup in 42 s/);
   assert.equal(quotaText({ ...base, waiting_for_quota: true, quota_state: "daily_limit", next_slot_at: "2024-05-11T00:00:00Z" }, NOW),
     "daily quota reached - resumes at 00:00 UTC (in 12 h)");
-  assert.equal(quotaText({ ...base, quota_state: "no_api_key" }, NOW), "no VirusTotal API key set");
-  assert.equal(quotaText({ ...base, quota_state: "auth_failed" }, NOW), "VirusTotal rejected the API key");
+  assert.equal(quotaText({ ...base, quota_state: "no_api_key" }, NOW), "an API key is missing");
+  assert.equal(quotaText({ ...base, quota_state: "auth_failed" }, NOW), "an API key was rejected");
   assert.equal(timeUntil("2024-05-10T12:03:05Z", NOW), "3 min 5 s");
 });
 
@@ -43,12 +39,12 @@ test("defang and refang forms", () => {
   assert.equal(defang("cve", "CVE-2021-44228"), "CVE-2021-44228");
 });
 
-test("only https://www.virustotal.com/gui/ links are allowed", () => {
-  assert.equal(safeVtLink("https://www.virustotal.com/gui/domain/evil.com"), "https://www.virustotal.com/gui/domain/evil.com");
-  for (const bad of ["javascript:alert(1)", "http://www.virustotal.com/gui/x", "https://www.virustotal.com.evil.com/gui/x",
-    "https://evil.com/gui/x", "https://www.virustotal.com/api/v3/x", "https://user@www.virustotal.com/gui/x",
-    "https://www.virustotal.com:8443/gui/x", "data:text/html,<script>", "", null, 42]) {
-    assert.equal(safeVtLink(bad), null, String(bad));
+test("only https links without credentials leave the popup", () => {
+  assert.equal(safeLink("https://www.virustotal.com/gui/domain/evil.com"), "https://www.virustotal.com/gui/domain/evil.com");
+  assert.equal(safeLink("https://urlhaus.abuse.ch/url/123/"), "https://urlhaus.abuse.ch/url/123/");
+  for (const bad of ["javascript:alert(1)", "http://www.virustotal.com/gui/x", "https://user@www.virustotal.com/gui/x",
+    "https://u:p@evil.com/", "data:text/html,<script>", "file:///etc/passwd", "", null, 42, `https://x.com/${"a".repeat(3000)}`]) {
+    assert.equal(safeLink(bad), null, String(bad).slice(0, 40));
   }
 });
 
@@ -57,9 +53,4 @@ test("sizes count UTF-8 bytes", () => {
   assert.equal(utf8Bytes("abc"), 3);
   assert.equal(formatBytes(12), "12 bytes");
   assert.equal(formatBytes(8 * 1024 * 1024), "8.0 MB");
-});
-
-test("no engine result gives no ratio rather than a misleading 0/0", () => {
-  assert.equal(detectionRatio({ engines: 0, detections: 0 }), null);
-  assert.equal(detectionRatio({ engines: 73, detections: 0 }), "0/73");
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { HOST_NAME, HostClient, classifyDisconnect } from "../../extension/lib/host.js";
+import { HOST_NAME, HostClient, classifyDisconnect, splitByBytes } from "../../extension/lib/host.js";
 import { FakePort } from "./_fakes.mjs";
 
 function client(opts = {}) {
@@ -165,4 +165,49 @@ test("getLimits pings once per connection", async () => {
   assert.equal((await l1).max_text_bytes, 5);
   assert.equal((await c.getLimits()).max_text_bytes, 5);
   assert.equal(ports[0].sent.length, 1, "no second ping on the same port");
+});
+
+test("the pong is kept per connection (hello) and across reconnects (lastPong, for cli_path)", async () => {
+  const { c, ports } = client();
+  const h = c.hello();
+  ports[0].deliver({ id: ports[0].sent[0].id, type: "pong", version: "1", protocol: 2, capabilities: { cli_path: "/x/sentinelx" } });
+  assert.equal((await h).protocol, 2);
+  await c.hello();
+  assert.equal(ports[0].sent.length, 1);
+  ports[0].hostDisconnect("Native host has exited.");
+  assert.equal(c.pong, null);
+  assert.equal(c.lastPong.capabilities.cli_path, "/x/sentinelx");
+});
+
+test("a preview reply in parts is concatenated like extracted", async () => {
+  const { c, ports } = client();
+  const p = c.call("preview", { iocs: [] });
+  const id = ports[0].sent[0].id;
+  ports[0].deliver({ id, type: "preview", part: 2, parts: 2, items: [{ n: 2 }] });
+  ports[0].deliver({ id, type: "preview", part: 1, parts: 2, items: [{ n: 1 }], eta_seconds: 5 });
+  const r = await p;
+  assert.deepEqual(r.items, [{ n: 1 }, { n: 2 }]);
+});
+
+test("enrich: a short list is one frame without part fields; a long one is split, in order, under the budget", () => {
+  const { c, ports } = client({ partBytes: 1000 });
+  c.stream("enrich", { iocs: [{ type: "ipv4", value: "1.2.3.4" }], include_private: false }, () => {});
+  assert.equal(ports[0].sent[0].part, undefined);
+  const iocs = Array.from({ length: 300 }, (_, i) => ({ type: "domain", value: `d${i}.\u00e9xample.com` }));
+  const { id } = c.stream("enrich", { iocs, include_private: true }, () => {});
+  const frames = ports[0].sent.filter((m) => m.id === id);
+  assert.ok(frames.length > 5);
+  assert.deepEqual(frames.flatMap((f) => f.iocs), iocs);
+  for (const [i, f] of frames.entries()) {
+    assert.equal(f.part, i + 1);
+    assert.equal(f.parts, frames.length);
+    assert.equal(f.include_private, true);
+    assert.ok(new TextEncoder().encode(JSON.stringify(f.iocs)).length <= 1000 + 2);
+  }
+});
+
+test("splitByBytes keeps every item, in order, and never returns an empty list of chunks", () => {
+  assert.deepEqual(splitByBytes([], 10), [[]]);
+  const big = [{ v: "x".repeat(50) }, { v: "y" }];
+  assert.deepEqual(splitByBytes(big, 10), [[big[0]], [big[1]]], "an item over the budget goes alone");
 });

@@ -50,6 +50,9 @@ test("manifest: MV3, both backgrounds as modules, key and gecko id kept, minimal
   assert.equal(m.background.type, "module");
   assert.ok(m.key.startsWith("MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqlau7TABV9394RSt"));
   assert.equal(m.browser_specific_settings.gecko.id, "sentinelx@sentinelx.dev");
+  // Mozilla's add-on site requires it: page text (website content) goes to the helper, and
+  // indicators from it to the sources the user enabled.
+  assert.deepEqual(m.browser_specific_settings.gecko.data_collection_permissions, { required: ["websiteContent"] });
   assert.deepEqual([...m.permissions].sort(),
     ["activeTab", "contextMenus", "nativeMessaging", "notifications", "scripting", "storage"]);
   assert.equal(m.host_permissions, undefined, "no host permissions: activeTab is enough");
