@@ -40,7 +40,6 @@ export function splitByBytes(items, maxBytes) {
   if (chunk.length || !chunks.length) chunks.push(chunk);
   return chunks;
 }
->>>>>>> ext
 
 export class HostError extends Error {
   /** kind: host_missing | host_forbidden | host_crashed | timeout | reply */
