@@ -17,7 +17,15 @@ function send(msg) {
   try {
     port?.postMessage(msg);
   } catch {
-    connect();
+    // On-page highlights (lib/highlight.js): paint the session's IOCs in its tab again, or clear them.
+for (const [id, op, done] of [["hl-show", "show", "Highlighted on the page"], ["hl-clear", "clear", "Highlights cleared"]]) {
+  document.getElementById(id)?.addEventListener("click", async () => {
+    const reply = await api.runtime.sendMessage({ cmd: "highlight", op }).catch(() => null);
+    showToast(reply?.ok ? done : "Could not reach the page");
+  });
+}
+
+connect();
     port?.postMessage(msg);
   }
 }
@@ -100,5 +108,13 @@ function connect() {
 setInterval(() => {
   if (state?.phase === "enriching" && state.progress?.next_slot_at) render();
 }, 1000);
+
+// On-page highlights (lib/highlight.js): paint the session's IOCs in its tab again, or clear them.
+for (const [id, op, done] of [["hl-show", "show", "Highlighted on the page"], ["hl-clear", "clear", "Highlights cleared"]]) {
+  document.getElementById(id)?.addEventListener("click", async () => {
+    const reply = await api.runtime.sendMessage({ cmd: "highlight", op }).catch(() => null);
+    showToast(reply?.ok ? done : "Could not reach the page");
+  });
+}
 
 connect();

@@ -96,6 +96,7 @@ export class Controller {
         this.pushQueued = false;
         for (const port of this.popups) this.postToPopup(port);
         this.updateActionBadge();
+        this.onStateChange?.(this.state); // hook: on-page highlights (lib/highlight.js)
       });
     }
     if (this.flushTimer !== null) return;

@@ -1,0 +1,668 @@
+// SentinelX on-page highlights: injected with scripting.executeScript({files}) into the tab where
+// the user invoked SentinelX (activeTab), in the extension's ISOLATED world. The page's scripts
+// share the DOM but not this script's globals, listeners or data: verdicts, reasons and provider
+// lines live only here and in the closed shadow root of the card. The background (lib/highlight.js)
+// sends {sx: "hl", op: "init" | "update" | "clear"} messages; see docs/readme/highlight.md.
+// A classic script (no imports): executeScript({files}) cannot load modules.
+(() => {
+  "use strict";
+  const G = globalThis;
+  if (G.__sentinelxHighlight) return; // injected again into the same document: reuse it
+
+  // ------------------------------------------------------------------ limits (flood guards)
+  const LIMITS = Object.freeze({
+    maxChars: 8 * 1024 * 1024, // text mapped; the rest of a flooded page is not
+    maxNodes: 400000,
+    maxPerIoc: 200, // occurrences painted per IOC
+    maxRanges: 10000, // in all
+    maxItems: 5000,
+  });
+  const SKIP = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "TEXTAREA", "SELECT", "OPTION",
+    "HEAD", "TITLE", "IFRAME", "OBJECT", "svg:style"]);
+  const KEY_LEN = 4; // candidate lookup by the first 4 (folded) characters of a pattern
+
+  /** ASCII-only lower-casing: same length as the input, so offsets stay valid. */
+  function fold(s) {
+    return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  }
+
+  /** A 32-bit hash of the KEY_LEN characters at i (collisions are re-checked by startsWith). */
+  function keyAt(s, i) {
+    return (((s.charCodeAt(i) * 31 + s.charCodeAt(i + 1)) * 31 + s.charCodeAt(i + 2)) * 31
+      + s.charCodeAt(i + 3)) | 0;
+  }
+
+  // Word characters an IOC cannot start after or end before (so 1.2.3.4 is not found in 11.2.3.45
+  // and evil.com not in evil.com.au), checked on the unfolded text.
+  function isWord(c) {
+    return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
+  }
+  function isAlnum(c) {
+    return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  }
+  function boundaryBefore(text, i) {
+    if (i === 0) return true;
+    const p = text.charCodeAt(i - 1);
+    if (isWord(p)) return false;
+    return !(p === 46 /* . */ && i >= 2 && isWord(text.charCodeAt(i - 2)));
+  }
+  function boundaryAfter(text, e) {
+    if (e >= text.length) return true;
+    const n = text.charCodeAt(e);
+    if (isWord(n)) return false;
+    return !((n === 46 || n === 58 /* : */) && isAlnum(text.charCodeAt(e + 1)));
+  }
+
+  /** The page's visible-ish text nodes under `root`, in document order, and their offsets. */
+  function collectText(root, limits = LIMITS) {
+    const doc = root.ownerDocument || root;
+    const nodes = [];
+    const starts = [];
+    const parts = [];
+    let total = 0;
+    let truncated = false;
+    const walker = doc.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const parent = n.parentNode;
+      if (parent && SKIP.has(parent.nodeName)) continue;
+      const data = n.data;
+      if (!data) continue;
+      if (total + data.length > limits.maxChars || nodes.length >= limits.maxNodes) {
+        truncated = true;
+        break;
+      }
+      nodes.push(n);
+      starts.push(total);
+      parts.push(data);
+      total += data.length;
+    }
+    return { nodes, starts, text: parts.join(""), truncated };
+  }
+
+  /**
+   * Find every occurrence of the patterns in `text` (ASCII case-insensitive, on word boundaries).
+   * patterns: [{s: string, item: index}]. Returns [{start, end, item}] sorted by start.
+   * One pass over the text with a lookup by each position's first 4 characters: O(text + hits).
+   */
+  function findAll(text, patterns, limits = LIMITS) {
+    const lower = fold(text);
+    const byKey = new Map();
+    for (const p of patterns) {
+      const s = fold(p.s);
+      if (s.length < KEY_LEN) continue;
+      const k = keyAt(s, 0);
+      let list = byKey.get(k);
+      if (!list) byKey.set(k, (list = []));
+      if (!list.some((q) => q.s === s && q.item === p.item)) list.push({ s, item: p.item });
+    }
+    const out = [];
+    if (byKey.size === 0) return out;
+    const perItem = new Map();
+    const n = lower.length - KEY_LEN;
+    for (let i = 0; i <= n; i += 1) {
+      const list = byKey.get(keyAt(lower, i));
+      if (list === undefined || !boundaryBefore(text, i)) continue;
+      for (const p of list) {
+        if (!lower.startsWith(p.s, i)) continue;
+        const end = i + p.s.length;
+        if (!boundaryAfter(text, end)) continue;
+        const c = perItem.get(p.item) ?? 0;
+        if (c >= limits.maxPerIoc) continue;
+        perItem.set(p.item, c + 1);
+        out.push({ start: i, end, item: p.item });
+        if (out.length >= limits.maxRanges) return out;
+      }
+    }
+    return out;
+  }
+
+  /** Turn text offsets into (node, offset) boundary points; `hits` sorted by start. */
+  function toPoints(collected, hits) {
+    const { nodes, starts } = collected;
+    const out = [];
+    let j = 0;
+    for (const h of hits) {
+      while (j + 1 < nodes.length && starts[j + 1] <= h.start) j += 1;
+      let k = j;
+      while (k + 1 < nodes.length && starts[k + 1] < h.end) k += 1;
+      out.push({ item: h.item, start: h.start, end: h.end, nodes: nodes.slice(j, k + 1),
+        startNode: nodes[j], startOffset: h.start - starts[j],
+        endNode: nodes[k], endOffset: h.end - starts[k] });
+    }
+    return out;
+  }
+
+  /** Map items ({raws: [string]}) onto the text nodes under root: [{item, startNode, ...}]. */
+  function mapItems(root, items, limits = LIMITS) {
+    const collected = collectText(root, limits);
+    const patterns = [];
+    items.forEach((it, idx) => {
+      for (const s of it.raws ?? []) if (typeof s === "string" && s.length <= 4096) patterns.push({ s, item: idx });
+    });
+    const hits = findAll(collected.text, patterns, limits);
+    return { points: toPoints(collected, hits), truncated: collected.truncated,
+      chars: collected.text.length, nodes: collected.nodes.length };
+  }
+
+  // ------------------------------------------------------------------ painting
+
+  const VERDICT_TEXT = {
+    malicious: "Malicious", suspicious: "Suspicious", clean: "Clean", no_data: "No data",
+    pending: "Looking up\u2026", other: "Not looked up",
+  };
+  const GROUPS = Object.keys(VERDICT_TEXT);
+
+  class Highlighter {
+    constructor(doc, env = {}) {
+      this.doc = doc;
+      this.win = doc.defaultView;
+      this.env = env; // {send(msg), forceWrap}
+      this.items = new Map(); // key -> item
+      this.entries = []; // {key, group, sr (StaticRange|Range), wraps?}
+      this.byNode = new Map(); // text node -> entries touching it
+      this.names = null; // group -> random highlight name
+      this.mode = null; // "highlight" | "wrap"
+      this.card = null;
+      this.stats = null;
+      this.onMove = (e) => this.pointer(e);
+      this.onKey = (e) => this.key(e);
+      this.onSel = () => this.selection();
+      this.moveQueued = null;
+    }
+
+    supportsHighlights() {
+      const w = this.win;
+      return !this.env.forceWrap && Boolean(w && w.CSS && w.CSS.highlights && typeof w.Highlight === "function");
+    }
+
+    init(msg) {
+      this.clear(false);
+      this.names = sanitizeNames(msg.names);
+      if (!this.names) return { ok: false, error: "bad names" };
+      this.mode = this.supportsHighlights() ? "highlight" : "wrap";
+      const items = (Array.isArray(msg.items) ? msg.items : []).slice(0, LIMITS.maxItems);
+      for (const it of items) if (it && typeof it.key === "string") this.items.set(it.key, it);
+      const list = [...this.items.values()];
+      const t0 = this.win?.performance?.now?.() ?? 0;
+      const mapped = mapItems(this.doc.body ?? this.doc.documentElement, list);
+      for (const p of mapped.points) this.addEntry(list[p.item].key, p);
+      this.paint();
+      this.listen(true);
+      this.stats = { ranges: this.entries.length, chars: mapped.chars, nodes: mapped.nodes,
+        truncated: mapped.truncated, mode: this.mode,
+        ms: (this.win?.performance?.now?.() ?? 0) - t0 };
+      return { ok: true, ...this.stats };
+    }
+
+    addEntry(key, p) {
+      const doc = this.doc;
+      const bounds = { startContainer: p.startNode, startOffset: p.startOffset,
+        endContainer: p.endNode, endOffset: p.endOffset };
+      // StaticRange: the browser does not have to track it through the page's mutations.
+      const range = this.mode === "highlight" ? new this.win.StaticRange(bounds) : bounds;
+      const entry = { key, range, start: p.start, len: p.end - p.start, nodes: p.nodes, wraps: null };
+      for (const n of p.nodes) { // the text nodes it covers (for hover lookups)
+        let list = this.byNode.get(n);
+        if (!list) this.byNode.set(n, (list = []));
+        list.push(entry);
+      }
+      this.entries.push(entry);
+    }
+
+    groupOf(key) {
+      const g = this.items.get(key)?.group;
+      return GROUPS.includes(g) ? g : "other";
+    }
+
+    paint() {
+      if (this.mode === "highlight") {
+        const reg = this.win.CSS.highlights;
+        const sets = new Map(GROUPS.map((g) => [g, []]));
+        for (const e of this.entries) sets.get(this.groupOf(e.key)).push(e.range);
+        for (const g of GROUPS) {
+          const name = this.names[g];
+          const ranges = sets.get(g);
+          if (!ranges.length) {
+            reg.delete(name);
+            continue;
+          }
+          const h = new this.win.Highlight(...ranges);
+          h.priority = g === "other" || g === "pending" ? 0 : 1;
+          reg.set(name, h);
+        }
+        return;
+      }
+      // Fallback: wrap each text-node piece of a match in a <mark> with the group's class. From
+      // the last match back, so splitting a text node never moves an earlier match's offsets;
+      // a match overlapping one already wrapped (a domain inside a URL) is not painted.
+      const fresh = this.entries.filter((e) => !e.wraps).sort((a, b) => b.start - a.start);
+      let floor = Infinity;
+      for (const e of fresh) {
+        if (e.start + e.len > floor) {
+          e.dropped = true;
+          continue;
+        }
+        floor = e.start;
+        e.wraps = wrapRange(this.doc, e, this.names[this.groupOf(e.key)]);
+        this.rekey(e);
+      }
+      this.entries = this.entries.filter((e) => !e.dropped);
+      for (const e of this.entries) e.wraps.forEach((w) => { w.className = this.names[this.groupOf(e.key)]; });
+    }
+
+    /** After wrapping, an entry's text nodes are the marks' own. */
+    rekey(e) {
+      for (const n of e.nodes) {
+        const list = (this.byNode.get(n) ?? []).filter((x) => x !== e);
+        if (list.length) this.byNode.set(n, list);
+        else this.byNode.delete(n);
+      }
+      e.nodes = e.wraps.map((w) => w.firstChild);
+      const last = e.nodes[e.nodes.length - 1];
+      e.range = { startContainer: e.nodes[0], startOffset: 0, endContainer: last, endOffset: last.data.length };
+      for (const n of e.nodes) {
+        const list = this.byNode.get(n) ?? [];
+        list.push(e);
+        this.byNode.set(n, list);
+      }
+    }
+
+    update(msg) {
+      for (const it of Array.isArray(msg.items) ? msg.items : []) {
+        if (it && typeof it.key === "string" && this.items.has(it.key)) this.items.set(it.key, it);
+      }
+      this.paint();
+      if (this.card && this.items.has(this.card.key)) this.showCard(this.card.key, this.card.anchor);
+      return { ok: true };
+    }
+
+    clear(notify = true) {
+      this.hideCard();
+      if (this.names && this.win?.CSS?.highlights) {
+        for (const g of GROUPS) this.win.CSS.highlights.delete(this.names[g]);
+      }
+      for (const e of this.entries) if (e.wraps) unwrap(e.wraps);
+      this.entries = [];
+      this.byNode = new Map();
+      this.items = new Map();
+      this.listen(false);
+      if (notify && this.names) this.env.send?.({ sx: "hl", op: "cleared" });
+      this.names = null;
+      return { ok: true };
+    }
+
+    listen(on) {
+      const w = this.win;
+      if (!w) return;
+      const m = on ? "addEventListener" : "removeEventListener";
+      // Capture on window: the first place an event reaches; the page can still stop it earlier.
+      w[m]("mousemove", this.onMove, { capture: true, passive: true });
+      w[m]("keydown", this.onKey, { capture: true });
+      this.doc[m]("selectionchange", this.onSel);
+    }
+
+    /** The entry under a DOM point, verified against what the text reads now. */
+    entryAt(node, offset, x, y) {
+      const list = this.byNode.get(node);
+      if (!list) return null;
+      let best = null;
+      for (const e of list) {
+        if (node === e.range.startContainer && offset < e.range.startOffset) continue;
+        if (node === e.range.endContainer && offset > e.range.endOffset) continue;
+        if (!this.stillReads(e)) continue;
+        const live = liveRange(this.doc, e.range);
+        if (x !== undefined && !(live && hits(live, x, y))) continue;
+        if (!best || e.len < best.e.len) best = { e, live };
+      }
+      return best;
+    }
+
+    /** A page may change the text after it was mapped: never show a card for other text. */
+    stillReads(entry) {
+      const item = this.items.get(entry.key);
+      const now = readEntry(entry);
+      return Boolean(item && now !== null && (item.raws ?? []).some((r) => fold(r) === fold(now)));
+    }
+
+    pointer(e) {
+      if (this.moveQueued !== null) {
+        this.moveQueued = { x: e.clientX, y: e.clientY, target: e.target };
+        return;
+      }
+      this.moveQueued = { x: e.clientX, y: e.clientY, target: e.target };
+      const raf = this.win.requestAnimationFrame ?? ((f) => this.win.setTimeout(f, 16));
+      raf(() => {
+        const q = this.moveQueued;
+        this.moveQueued = null;
+        if (q) this.pointAt(q.x, q.y, q.target);
+      });
+    }
+
+    pointAt(x, y, target) {
+      if (this.card && target === this.card.host) return; // over our own card
+      const pos = caretAt(this.doc, x, y);
+      const found = pos ? this.entryAt(pos.node, pos.offset, x, y) : null;
+      if (found) this.showCard(found.e.key, found.live);
+      else if (this.card && !this.card.pinned) this.hideCard();
+    }
+
+    selection() {
+      const sel = this.win.getSelection?.();
+      if (!sel || !sel.rangeCount || !sel.anchorNode) return;
+      const found = this.entryAt(sel.anchorNode, sel.anchorOffset);
+      if (found) this.showCard(found.e.key, found.live, { focus: false });
+    }
+
+    key(e) {
+      if (e.key !== "Escape") return;
+      if (this.card) this.hideCard();
+      else this.clear(true);
+    }
+
+    showCard(key, anchor) {
+      const item = this.items.get(key);
+      if (!item) return;
+      if (!this.card) this.card = makeCard(this.doc, this.names.card, (act, extra) => this.act(act, extra));
+      this.card.key = key;
+      this.card.anchor = anchor;
+      fillCard(this.card, item);
+      placeCard(this.doc, this.card, anchor);
+    }
+
+    hideCard() {
+      if (!this.card) return;
+      this.card.host.remove(); // removed, not hidden: nothing of ours stays in the page's DOM
+      this.card = null;
+    }
+
+    async act(action, extra) {
+      const item = this.card ? this.items.get(this.card.key) : null;
+      if (!item) return;
+      if (action === "copy" || action === "copy-defanged") {
+        const text = action === "copy" ? item.value : item.defanged;
+        let ok = false;
+        try {
+          await this.win.navigator.clipboard.writeText(String(text));
+          ok = true;
+        } catch {
+          ok = false; // no execCommand fallback: its copy event would reach the page's listeners
+        }
+        this.card?.status(ok ? "Copied" : "Could not copy");
+      } else if (action === "details") {
+        this.env.send?.({ sx: "hl", op: "details", key: item.key });
+      } else if (action === "pivot") {
+        this.env.send?.({ sx: "hl", op: "pivot", key: item.key, id: extra });
+      } else if (action === "close") {
+        this.hideCard();
+      }
+    }
+
+    /** For the tests and the bench: what is painted (no verdicts reach the page from here). */
+    snapshot() {
+      return this.entries.map((e) => ({ key: e.key, group: this.groupOf(e.key), text: readEntry(e) }));
+    }
+  }
+
+  function sanitizeNames(names) {
+    if (!names || typeof names !== "object") return null;
+    const out = {};
+    for (const g of [...GROUPS, "card"]) {
+      const n = names[g];
+      if (typeof n !== "string" || !/^sx-[a-z0-9]{8,40}$/.test(n)) return null;
+      out[g] = n;
+    }
+    return out;
+  }
+
+  /** The text an entry covers now, or null when the page removed or shortened its nodes. */
+  function readEntry(e) {
+    const { range, nodes } = e;
+    let out = "";
+    for (const n of nodes) {
+      if (!n.isConnected) return null;
+      const from = n === range.startContainer ? range.startOffset : 0;
+      const to = n === range.endContainer ? range.endOffset : n.data.length;
+      if (to > n.data.length) return null;
+      out += n.data.slice(from, to);
+    }
+    return out;
+  }
+
+  function liveRange(doc, r) {
+    try {
+      if (typeof r.getClientRects === "function") return r;
+      const live = doc.createRange();
+      live.setStart(r.startContainer, r.startOffset);
+      live.setEnd(r.endContainer, r.endOffset);
+      return live;
+    } catch {
+      return null; // the page removed or shortened the text
+    }
+  }
+
+  function hits(range, x, y) {
+    for (const r of range.getClientRects?.() ?? []) {
+      if (x >= r.left - 1 && x <= r.right + 1 && y >= r.top - 1 && y <= r.bottom + 1) return true;
+    }
+    return false;
+  }
+
+  function caretAt(doc, x, y) {
+    if (typeof doc.caretPositionFromPoint === "function") {
+      const p = doc.caretPositionFromPoint(x, y);
+      return p ? { node: p.offsetNode, offset: p.offset } : null;
+    }
+    if (typeof doc.caretRangeFromPoint === "function") {
+      const r = doc.caretRangeFromPoint(x, y);
+      return r ? { node: r.startContainer, offset: r.startOffset } : null;
+    }
+    return null;
+  }
+
+  /** Wrap each text-node piece of a match (entry.nodes: the nodes it spans, in order). */
+  function wrapRange(doc, entry, cls) {
+    const { range, nodes } = entry;
+    const wraps = [];
+    const pieces = [];
+    for (const n of nodes) {
+      const from = n === range.startContainer ? range.startOffset : 0;
+      const to = n === range.endContainer ? range.endOffset : n.data.length;
+      if (to > from) pieces.push({ n, from, to });
+    }
+    for (const { n: node, from, to } of pieces) {
+      let t = node;
+      if (from > 0) t = split(doc, t, from);
+      if (to - from < t.data.length) split(doc, t, to - from);
+      const mark = doc.createElement("mark");
+      mark.className = cls;
+      t.parentNode.insertBefore(mark, t);
+      mark.append(t);
+      wraps.push(mark);
+    }
+    return wraps;
+  }
+
+  /** Text.splitText: the node keeps [0, k), the returned new node holds the rest. */
+  function split(doc, node, k) {
+    if (typeof node.splitText === "function") return node.splitText(k);
+    const rest = doc.createTextNode(node.data.slice(k));
+    node.data = node.data.slice(0, k);
+    node.parentNode.insertBefore(rest, node.nextSibling);
+    return rest;
+  }
+
+  function unwrap(wraps) {
+    for (const m of wraps) {
+      const parent = m.parentNode;
+      if (!parent) continue;
+      while (m.firstChild) parent.insertBefore(m.firstChild, m);
+      m.remove();
+      parent.normalize?.();
+    }
+  }
+
+  // ------------------------------------------------------------------ the card
+
+  const CARD_CSS = `
+:host { all: initial; }
+.card { font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1b1f;
+  background: #fff; border: 1px solid #9aa0a6; border-radius: 8px; box-shadow: 0 4px 16px rgba(0,0,0,.25);
+  padding: 8px 10px; width: 320px; max-width: calc(100vw - 16px); box-sizing: border-box; }
+.value { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; overflow-wrap: anywhere; margin: 0 0 4px; }
+.verdict { display: inline-block; font-weight: 600; border-radius: 4px; padding: 0 6px; margin: 0 6px 0 0; }
+.v-malicious { background: #b3261e; color: #fff; } .v-suspicious { background: #f6c343; color: #231a00; }
+.v-clean { background: #1e7e34; color: #fff; } .v-no_data, .v-other { background: #e3e5e8; color: #1b1b1f; }
+.v-pending { background: #d3e3fd; color: #0b2a5b; }
+.reason, .label { margin: 4px 0; overflow-wrap: anywhere; }
+ul { list-style: none; margin: 4px 0; padding: 0; }
+li { margin: 2px 0; overflow-wrap: anywhere; }
+.actions { display: flex; flex-wrap: wrap; gap: 4px; margin-top: 6px; }
+button { font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #9aa0a6; border-radius: 4px; background: #f5f6f8; color: #1b1b1f; cursor: pointer; }
+button:focus-visible { outline: 2px solid #1a73e8; outline-offset: 1px; }
+.status { color: #5f6368; font-size: 12px; min-height: 1em; margin: 2px 0 0; }
+@media (prefers-color-scheme: dark) {
+  .card { background: #25262b; color: #e6e6ea; border-color: #5f6368; }
+  button { background: #303238; color: #e6e6ea; border-color: #5f6368; }
+}`;
+
+  function h(doc, tag, cls, text) {
+    const n = doc.createElement(tag);
+    if (cls) n.className = cls;
+    if (text !== undefined) n.textContent = text;
+    return n;
+  }
+
+  function makeCard(doc, tagName, act) {
+    const host = doc.createElement(tagName);
+    const root = host.attachShadow({ mode: "closed" });
+    const style = h(doc, "style");
+    style.textContent = CARD_CSS;
+    const card = h(doc, "div", "card");
+    card.setAttribute("role", "dialog");
+    card.setAttribute("aria-label", "SentinelX indicator");
+    root.append(style, card);
+    const state = { host, root, card, key: null, anchor: null, pinned: false, statusEl: null };
+    state.status = (text) => { if (state.statusEl) state.statusEl.textContent = text; };
+    state.act = act;
+    host.addEventListener("mouseenter", () => { state.pinned = true; });
+    host.addEventListener("mouseleave", () => { state.pinned = false; });
+    host.addEventListener("focusin", () => { state.pinned = true; });
+    return state;
+  }
+
+  function fillCard(state, item) {
+    const doc = state.host.ownerDocument;
+    const card = state.card;
+    card.replaceChildren();
+    card.append(h(doc, "p", "value", String(item.defanged ?? "")));
+    const line = h(doc, "p", "reason");
+    const group = GROUPS.includes(item.group) ? item.group : "other";
+    line.append(h(doc, "span", `verdict v-${group}`, String(item.verdictLabel ?? VERDICT_TEXT[group])));
+    if (item.reason) line.append(doc.createTextNode(String(item.reason)));
+    card.append(line);
+    if (item.label) card.append(h(doc, "p", "label", String(item.label)));
+    const providers = Array.isArray(item.providers) ? item.providers.slice(0, 20) : [];
+    if (providers.length) {
+      const ul = h(doc, "ul", "providers");
+      for (const p of providers) {
+        const text = [p?.label ?? p?.name, p?.verdict, p?.summary].filter((x) => typeof x === "string" && x).join(" \u00b7 ");
+        ul.append(h(doc, "li", null, text));
+      }
+      card.append(ul);
+    }
+    const actions = h(doc, "div", "actions");
+    const btn = (label, action, extra) => {
+      const b = h(doc, "button", null, label);
+      b.type = "button";
+      b.dataset.action = action;
+      b.addEventListener("click", (e) => {
+        e.stopPropagation();
+        state.act(action, extra);
+      });
+      return b;
+    };
+    actions.append(btn("Copy", "copy"), btn("Copy defanged", "copy-defanged"), btn("Details", "details"));
+    for (const p of (Array.isArray(item.pivots) ? item.pivots : []).slice(0, 8)) {
+      if (p && typeof p.id === "string" && typeof p.name === "string") actions.append(btn(p.name, "pivot", p.id));
+    }
+    actions.append(btn("Close", "close"));
+    card.append(actions);
+    state.statusEl = h(doc, "p", "status");
+    state.statusEl.setAttribute("role", "status");
+    card.append(state.statusEl);
+  }
+
+  function placeCard(doc, state, anchor) {
+    const host = state.host;
+    if (!host.isConnected) {
+      // The top layer (popover) keeps page overlays from covering the card where supported.
+      host.setAttribute("popover", "manual");
+      (doc.documentElement ?? doc.body).append(host);
+      try {
+        host.showPopover?.();
+      } catch {
+        /* popover not supported */
+      }
+    }
+    const rect = anchor?.getBoundingClientRect?.();
+    const vw = doc.defaultView?.innerWidth ?? 1024;
+    const vh = doc.defaultView?.innerHeight ?? 768;
+    const left = rect ? Math.max(8, Math.min(rect.left, vw - 336)) : 8;
+    const below = rect ? rect.bottom + 6 : 8;
+    const top = rect && below + 200 > vh && rect.top > 210 ? rect.top - 206 : below;
+    // Inline !important: only the page's own !important rules can move it (they can hide it,
+    // never read it).
+    const set = (prop, value) => host.style.setProperty(prop, value, "important");
+    set("position", "fixed");
+    set("inset", "auto");
+    set("left", `${Math.round(left)}px`);
+    set("top", `${Math.round(top)}px`);
+    set("margin", "0");
+    set("padding", "0");
+    set("border", "0");
+    set("background", "transparent");
+    set("overflow", "visible");
+    set("z-index", "2147483647");
+    set("display", "block");
+  }
+
+  // ------------------------------------------------------------------ wiring
+
+  const api = G.browser?.runtime?.id ? G.browser : G.chrome;
+  const send = (msg) => {
+    try {
+      const r = api?.runtime?.sendMessage?.(msg);
+      if (r && typeof r.catch === "function") r.catch(() => {});
+    } catch {
+      /* the extension was reloaded */
+    }
+  };
+  let instance = null;
+  const doc = G.document;
+  function handle(msg) {
+    if (!msg || msg.sx !== "hl" || !doc) return { ok: false };
+    if (!instance) instance = new Highlighter(doc, { send, forceWrap: msg.forceWrap === true });
+    switch (msg.op) {
+      case "init":
+        instance.env.forceWrap = msg.forceWrap === true;
+        return instance.init(msg);
+      case "update":
+        return instance.update(msg);
+      case "clear":
+        return instance.clear(false);
+      case "stats":
+        return { ok: true, stats: instance.stats, painted: instance.snapshot(), card: instance.card ? instance.card.key : null };
+      default:
+        return { ok: false };
+    }
+  }
+
+  G.__sentinelxHighlight = { handle, fold, collectText, findAll, toPoints, mapItems, Highlighter, LIMITS };
+  if (api?.runtime?.onMessage) {
+    api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+      if (msg?.sx !== "hl" || (sender && sender.id && sender.id !== api.runtime.id)) return false;
+      sendResponse(handle(msg));
+      return false;
+    });
+  }
+})();
