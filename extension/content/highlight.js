@@ -651,7 +651,8 @@ button:focus-visible { outline: 2px solid #1a73e8; outline-offset: 1px; }
       case "clear":
         return instance.clear(false);
       case "stats":
-        return { ok: true, stats: instance.stats, painted: instance.snapshot(), card: instance.card ? instance.card.key : null };
+        return { ok: true, stats: instance.stats, painted: instance.snapshot(),
+          card: instance.card?.key ?? null, cardText: instance.card?.card.textContent ?? null };
       default:
         return { ok: false };
     }

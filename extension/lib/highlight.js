@@ -13,13 +13,17 @@ export const MAX_ITEMS = 5000;
 const VERDICTS = new Set(["malicious", "suspicious", "clean", "no_data"]);
 const PROVIDER_LABELS = { virustotal: "VirusTotal" };
 
-/** Paint per group: a colour AND an underline style, so colour is never the only cue. */
+/**
+ * Paint per group: a text colour, a tint AND an underline style, so colour is never the only cue.
+ * (Chromium paints the colour and underline of highlights set from an isolated world but, as
+ * observed in Chromium 156, not their background; Firefox and the <mark> fallback paint all three.)
+ */
 export const GROUP_STYLES = Object.freeze({
-  malicious: "background-color: rgba(179, 38, 30, 0.30); text-decoration: underline wavy #b3261e 2px",
-  suspicious: "background-color: rgba(246, 195, 67, 0.50); text-decoration: underline dashed #7a5600 2px",
-  clean: "background-color: rgba(30, 126, 52, 0.20); text-decoration: underline solid #1e7e34 2px",
-  no_data: "background-color: rgba(95, 99, 104, 0.20); text-decoration: underline double #5f6368",
-  pending: "background-color: rgba(26, 115, 232, 0.15); text-decoration: underline dotted #1a73e8 2px",
+  malicious: "color: #b3261e; background-color: rgba(179, 38, 30, 0.22); text-decoration: underline wavy #b3261e 2px",
+  suspicious: "color: #8a5a00; background-color: rgba(246, 195, 67, 0.45); text-decoration: underline dashed #8a5a00 2px",
+  clean: "color: #1e6e34; background-color: rgba(30, 126, 52, 0.18); text-decoration: underline solid #1e7e34 2px",
+  no_data: "color: #44474e; background-color: rgba(95, 99, 104, 0.18); text-decoration: underline double #5f6368",
+  pending: "color: #1a56c4; background-color: rgba(26, 115, 232, 0.15); text-decoration: underline dotted #1a73e8 2px",
   other: "background-color: rgba(95, 99, 104, 0.12)",
 });
 
@@ -47,7 +51,7 @@ export function cssFor(names) {
     const decl = important(GROUP_STYLES[g]);
     rules.push(`::highlight(${names[g]}) { ${decl}; }`);
     // The wrapping fallback (no CSS Custom Highlight API).
-    rules.push(`mark.${names[g]} { ${decl}; color: inherit !important; padding: 0 !important; `
+    rules.push(`mark.${names[g]} { color: inherit !important; ${decl}; padding: 0 !important; `
       + "display: inline !important; visibility: visible !important; }");
   }
   rules.push(`${names.card} { display: block !important; visibility: visible !important; `
