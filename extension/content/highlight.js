@@ -186,12 +186,30 @@
       const t0 = this.win?.performance?.now?.() ?? 0;
       const mapped = mapItems(this.doc.body ?? this.doc.documentElement, list);
       for (const p of mapped.points) this.addEntry(list[p.item].key, p);
+      if (this.mode === "highlight") this.adopt(msg.paint);
       this.paint();
       this.listen(true);
       this.stats = { ranges: this.entries.length, chars: mapped.chars, nodes: mapped.nodes,
         truncated: mapped.truncated, mode: this.mode,
         ms: (this.win?.performance?.now?.() ?? 0) - t0 };
       return { ok: true, ...this.stats };
+    }
+
+    /**
+     * The highlights' colour and tint, in a sheet adopted by the document (see GROUP_STYLES in
+     * lib/highlight.js: Chromium paints neither from the extension's USER sheet). The page can
+     * read it, which tells it no more than getComputedStyle(el, "::highlight(name)") already does.
+     */
+    adopt(css) {
+      if (typeof css !== "string" || !css || typeof this.win.CSSStyleSheet !== "function") return;
+      try {
+        const sheet = new this.win.CSSStyleSheet();
+        sheet.replaceSync(css);
+        this.doc.adoptedStyleSheets = [...this.doc.adoptedStyleSheets, sheet];
+        this.sheet = sheet;
+      } catch {
+        this.sheet = null; // underline only
+      }
     }
 
     addEntry(key, p) {
@@ -282,6 +300,14 @@
         for (const g of GROUPS) this.win.CSS.highlights.delete(this.names[g]);
       }
       for (const e of this.entries) if (e.wraps) unwrap(e.wraps);
+      if (this.sheet) {
+        try {
+          this.doc.adoptedStyleSheets = [...this.doc.adoptedStyleSheets].filter((x) => x !== this.sheet);
+        } catch {
+          /* the page replaced them */
+        }
+        this.sheet = null;
+      }
       this.entries = [];
       this.byNode = new Map();
       this.items = new Map();

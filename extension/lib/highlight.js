@@ -15,8 +15,11 @@ const PROVIDER_LABELS = { virustotal: "VirusTotal" };
 
 /**
  * Paint per group: a text colour, a tint AND an underline style, so colour is never the only cue.
- * (Chromium paints the colour and underline of highlights set from an isolated world but, as
- * observed in Chromium 156, not their background; Firefox and the <mark> fallback paint all three.)
+ * The underline of a ::highlight() comes from the USER sheet (insertCSS; the page cannot override
+ * it); its colour and tint from a document sheet the content script adopts (paintCss), because
+ * Chromium (156) does not paint colour or background from an extension-injected sheet's
+ * ::highlight() rule, and such a rule even masks the document's. The <mark> fallback gets all
+ * three from the USER sheet.
  */
 export const GROUP_STYLES = Object.freeze({
   malicious: "color: #b3261e; background-color: rgba(179, 38, 30, 0.22); text-decoration: underline wavy #b3261e 2px",
@@ -49,7 +52,8 @@ export function cssFor(names) {
   const rules = [];
   for (const g of GROUPS) {
     const decl = important(GROUP_STYLES[g]);
-    rules.push(`::highlight(${names[g]}) { ${decl}; }`);
+    const underline = GROUP_STYLES[g].split(";").filter((d) => d.includes("text-decoration")).join(";");
+    if (underline) rules.push(`::highlight(${names[g]}) { ${important(underline)}; }`);
     // The wrapping fallback (no CSS Custom Highlight API).
     rules.push(`mark.${names[g]} { color: inherit !important; ${decl}; padding: 0 !important; `
       + "display: inline !important; visibility: visible !important; }");
@@ -59,6 +63,12 @@ export function cssFor(names) {
     + "clip-path: none !important; width: auto !important; height: auto !important; "
     + "pointer-events: auto !important; }");
   return rules.join("\n");
+}
+
+/** Colour and tint of each highlight, for the sheet the content script adopts (see GROUP_STYLES). */
+export function paintCss(names) {
+  return GROUPS.map((g) => `::highlight(${names[g]}) { ${GROUP_STYLES[g].split(";")
+    .filter((d) => !d.includes("text-decoration")).join(";")}; }`).join("\n");
 }
 
 function providerLines(r) {
@@ -153,7 +163,7 @@ export class PageHighlights {
       await this.api.scripting.executeScript({ target, files: [CONTENT_SCRIPT] });
       const items = await this.withPivots(itemsFor(state));
       for (const it of items) cur.sent.set(it.key, JSON.stringify(it));
-      return this.api.tabs.sendMessage(tabId, { sx: "hl", op: "init", names, items,
+      return this.api.tabs.sendMessage(tabId, { sx: "hl", op: "init", names, items, paint: paintCss(names),
         forceWrap: this.forceWrap }, { frameId: 0 });
     })();
     try {

@@ -69,8 +69,8 @@ def seed(vt: FakeVT) -> None:
     vt.seed("domain", "bad-actor.com", "suspicious")
 
 
-@pytest.fixture
-def hl_browser(tmp_path: Path, fake_vt: FakeVT) -> Iterator[Browser]:
+@pytest.fixture(name="hl_browser")
+def hl_browser_fixture(tmp_path: Path, fake_vt: FakeVT) -> Iterator[Browser]:
     """Like conftest.browser, on the extension copy, with the VT key set."""
     from playwright.sync_api import sync_playwright
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  CONTENT_SCRIPT, GROUPS, PageHighlights, cssFor, itemFor, randomNames,
+  CONTENT_SCRIPT, GROUPS, PageHighlights, cssFor, itemFor, paintCss, randomNames,
 } from "../../extension/lib/highlight.js";
 import { newSession } from "../../extension/lib/state.js";
 
@@ -55,22 +55,25 @@ test("randomNames: fresh, unguessable and in the shape the content script accept
   assert.equal(new Set(Object.values(a)).size, GROUPS.length + 1);
 });
 
-test("cssFor: every group gets a colour AND an underline-or-tint rule, all !important", () => {
+test("cssFor / paintCss: each verdict has a colour AND its own underline style; the underline can't be overridden", () => {
   const names = randomNames();
   const css = cssFor(names);
+  const paint = paintCss(names);
+  const rule = (text, sel) => text.split("\n").find((l) => l.startsWith(sel)) ?? "";
+  const verdicts = ["malicious", "suspicious", "clean", "no_data", "pending"];
   for (const g of GROUPS) {
-    assert.ok(css.includes(`::highlight(${names[g]})`), g);
     assert.ok(css.includes(`mark.${names[g]}`), g);
+    assert.match(rule(paint, `::highlight(${names[g]})`), /background-color: rgba/, g);
   }
-  for (const g of ["malicious", "suspicious", "clean", "no_data", "pending"]) {
-    const rule = css.split("\n").find((l) => l.startsWith(`::highlight(${names[g]})`));
-    assert.match(rule, /text-decoration: underline (wavy|dashed|solid|double|dotted)/, g);
+  for (const g of verdicts) {
+    assert.match(rule(css, `::highlight(${names[g]})`), /text-decoration: underline (wavy|dashed|solid|double|dotted)/, g);
+    assert.match(rule(paint, `::highlight(${names[g]})`), /color: #/, g);
+    assert.doesNotMatch(rule(paint, `::highlight(${names[g]})`), /text-decoration/, g);
   }
-  const styles = new Set(["malicious", "suspicious", "clean", "no_data", "pending"].map(
-    (g) => /underline (\w+)/.exec(css.split("\n").find((l) => l.startsWith(`::highlight(${names[g]})`)))[1]));
+  const styles = new Set(verdicts.map((g) => /underline (\w+)/.exec(rule(css, `::highlight(${names[g]})`))[1]));
   assert.equal(styles.size, 5, "each verdict has its own underline style (not colour alone)");
   for (const decl of css.match(/[a-z-]+: [^;{}]+(?=;)/g)) assert.match(decl, /!important$/, decl);
-  assert.doesNotMatch(css, /malicious|suspicious|clean|no_data/, "no verdict names in the page's styles");
+  assert.doesNotMatch(css + paint, /malicious|suspicious|clean|no_data|pending/, "no verdict names in the page's styles");
 });
 
 test("itemFor: today's results (VirusTotal) and wave 2's combined verdict", () => {

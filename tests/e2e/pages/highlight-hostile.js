@@ -36,6 +36,7 @@
   // Poll the highlight registry; once names show up, try to hide them with our own !important CSS.
   const style = document.createElement("style");
   document.head.append(style);
+  let overrides = "";
   setInterval(() => {
     if (!globalThis.CSS?.highlights) return;
     for (const name of CSS.highlights.keys()) {
@@ -47,13 +48,13 @@
         live.setEnd(r.endContainer, r.endOffset);
         log.rangeTexts.push(live.toString());
       }
-      style.textContent += `::highlight(${name}) { background-color: transparent !important; `
+      overrides += `::highlight(${name}) { background-color: transparent !important; `
         + "color: inherit !important; text-decoration: none !important; }\n";
       log.overrides += 1;
     }
     // Hide any element it does not know, card hosts included.
-    style.textContent = style.textContent.replace(/\n?\/\*hide\*\/.*$/s, "")
-      + "\n/*hide*/ body > :not(h1):not(p):not(div), html > :not(head):not(body) { display: none !important; opacity: 0 !important; }";
+    style.textContent = `${overrides}\nbody > :not(h1):not(p):not(div), html > :not(head):not(body) `
+      + "{ display: none !important; visibility: hidden !important; opacity: 0 !important; }";
   }, 50);
 
   // Change the text after extraction: the swapped IP now reads as something else.
