@@ -356,8 +356,9 @@
         return;
       }
       this.moveQueued = { x: e.clientX, y: e.clientY, target: e.target };
-      const raf = this.win.requestAnimationFrame ?? ((f) => this.win.setTimeout(f, 16));
-      raf(() => {
+      // Called as methods: in Firefox this.win is an Xray of the page's window, not our global.
+      const later = (f) => (this.win.requestAnimationFrame ? this.win.requestAnimationFrame(f) : this.win.setTimeout(f, 16));
+      later(() => {
         const q = this.moveQueued;
         this.moveQueued = null;
         if (q) this.pointAt(q.x, q.y, q.target);
