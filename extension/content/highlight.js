@@ -53,67 +53,159 @@
     return !((n === 46 || n === 58 /* : */) && isAlnum(text.charCodeAt(e + 1)));
   }
 
-  /** The page's visible-ish text nodes under `root`, in document order, and their offsets. */
+  /**
+   * The text nodes under `root` in document order, their offsets, and their concatenation.
+   * root.textContent IS that concatenation, read in one call; the walk only reads each node's
+   * length (no string copies). Nodes inside script/style/... stay in the lists so offsets line
+   * up; matches touching them are dropped in toPoints.
+   */
   function collectText(root, limits = LIMITS) {
     const doc = root.ownerDocument || root;
+    let text = root.textContent ?? "";
+    let truncated = false;
+    if (text.length > limits.maxChars) {
+      text = text.slice(0, limits.maxChars);
+      truncated = true;
+    }
     const nodes = [];
     const starts = [];
-    const parts = [];
     let total = 0;
-    let truncated = false;
     const walker = doc.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const parent = n.parentNode;
-      if (parent && SKIP.has(parent.nodeName)) continue;
-      const data = n.data;
-      if (!data) continue;
-      if (total + data.length > limits.maxChars || nodes.length >= limits.maxNodes) {
+      if (total >= text.length || nodes.length >= limits.maxNodes) {
         truncated = true;
         break;
       }
       nodes.push(n);
       starts.push(total);
-      parts.push(data);
-      total += data.length;
+      total += n.length;
     }
-    return { nodes, starts, text: parts.join(""), truncated };
+    if (total < text.length) text = text.slice(0, total); // node cap reached
+    return { nodes, starts, text, truncated };
+  }
+
+  function skipped(node) {
+    const parent = node.parentNode;
+    return Boolean(parent && SKIP.has(parent.nodeName));
   }
 
   /**
    * Find every occurrence of the patterns in `text` (ASCII case-insensitive, on word boundaries).
    * patterns: [{s: string, item: index}]. Returns [{start, end, item}] sorted by start.
-   * One pass over the text with a lookup by each position's first 4 characters: O(text + hits).
+   * One pass: at each position that can start an IOC (a word boundary), a lookup by its first 4
+   * characters gives the pattern lengths starting that way, and one exact lookup per length
+   * confirms (so 1,000 URLs sharing "hxxps://" cost a few lookups, not 1,000 comparisons).
    */
-  function findAll(text, patterns, limits = LIMITS) {
+  function findAll(text, patterns, limits = LIMITS, breaks = null) {
     const lower = fold(text);
-    const byKey = new Map();
+    const byKey = new Map(); // 4-char hash -> {lens: [length], exact: Map(string -> [item])}
     for (const p of patterns) {
       const s = fold(p.s);
       if (s.length < KEY_LEN) continue;
       const k = keyAt(s, 0);
-      let list = byKey.get(k);
-      if (!list) byKey.set(k, (list = []));
-      if (!list.some((q) => q.s === s && q.item === p.item)) list.push({ s, item: p.item });
+      let bucket = byKey.get(k);
+      if (!bucket) byKey.set(k, (bucket = { lens: [], exact: new Map() }));
+      let items = bucket.exact.get(s);
+      if (!items) {
+        bucket.exact.set(s, (items = []));
+        if (!bucket.lens.includes(s.length)) bucket.lens.push(s.length);
+      }
+      if (!items.includes(p.item)) items.push(p.item);
     }
     const out = [];
     if (byKey.size === 0) return out;
+    // Text nodes are concatenated without separators, so "evil.com" ending one table cell and
+    // "bad" starting the next read "evil.combad". Where a node starts after a word character,
+    // `breaks` (from the DOM, asked only at candidate matches) says whether a block boundary
+    // lies there: then it counts as a word boundary, and no match may span it.
+    const starts = breaks?.starts ?? [];
+    const isBreak = (k) => k > 0 && breaks.isBreak(k);
+    const nodeAt = (off) => { // index of the node starting exactly at `off`, or -1
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (starts[mid] === off) return mid;
+        if (starts[mid] < off) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return -lo - 1; // -(insertion point) - 1
+    };
+    const spansBreak = (from, to) => {
+      if (!breaks) return false;
+      let k = nodeAt(from + 1);
+      if (k < 0) k = -k - 1;
+      for (; k < starts.length && starts[k] < to; k += 1) if (isBreak(k)) return true;
+      return false;
+    };
     const perItem = new Map();
+    let full = false;
+    const tryAt = (i, atNode) => { // candidate start i; atNode: node index when only a break makes it one
+      const bucket = byKey.get(keyAt(lower, i));
+      if (bucket === undefined) return;
+      if (atNode > 0 && !isBreak(atNode)) return;
+      for (const len of bucket.lens) {
+        const end = i + len;
+        if (end > lower.length) continue;
+        const okEnd = boundaryAfter(text, end);
+        if (!okEnd && !breaks) continue;
+        const items = bucket.exact.get(lower.slice(i, end));
+        if (items === undefined) continue;
+        if (!okEnd && !isBreak(nodeAt(end))) continue;
+        if (spansBreak(i, end)) continue;
+        for (const item of items) {
+          const c = perItem.get(item) ?? 0;
+          if (c >= limits.maxPerIoc) continue;
+          perItem.set(item, c + 1);
+          out.push({ start: i, end, item });
+          if (out.length >= limits.maxRanges) full = true;
+        }
+      }
+    };
     const n = lower.length - KEY_LEN;
-    for (let i = 0; i <= n; i += 1) {
-      const list = byKey.get(keyAt(lower, i));
-      if (list === undefined || !boundaryBefore(text, i)) continue;
-      for (const p of list) {
-        if (!lower.startsWith(p.s, i)) continue;
-        const end = i + p.s.length;
-        if (!boundaryAfter(text, end)) continue;
-        const c = perItem.get(p.item) ?? 0;
-        if (c >= limits.maxPerIoc) continue;
-        perItem.set(p.item, c + 1);
-        out.push({ start: i, end, item: p.item });
-        if (out.length >= limits.maxRanges) return out;
+    for (let i = 0; i <= n && !full; i += 1) {
+      if (i === 0 || boundaryBefore(text, i)) tryAt(i, 0);
+    }
+    // Node starts right after a word character: candidates only if a block boundary is there.
+    for (let k = 1; k < starts.length && !full; k += 1) {
+      const i = starts[k];
+      if (i <= n && i > 0 && !boundaryBefore(text, i) && (k + 1 >= starts.length || starts[k + 1] > i)) tryAt(i, k);
+    }
+    out.sort((a, b) => a.start - b.start || a.end - b.end);
+    return out.slice(0, limits.maxRanges);
+  }
+
+  // Elements that end a line in the page's rendered text (when there is no layout to ask).
+  const BLOCK_TAGS = new Set(["ADDRESS", "ARTICLE", "ASIDE", "BLOCKQUOTE", "BR", "CAPTION", "DD",
+    "DETAILS", "DIV", "DL", "DT", "FIELDSET", "FIGCAPTION", "FIGURE", "FOOTER", "FORM", "H1", "H2",
+    "H3", "H4", "H5", "H6", "HEADER", "HR", "LI", "MAIN", "NAV", "OL", "P", "PRE", "SECTION",
+    "SUMMARY", "TABLE", "TBODY", "TD", "TFOOT", "TH", "THEAD", "TR", "UL", "IMG", "INPUT",
+    "BUTTON", "SELECT", "TEXTAREA", "SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE"]);
+
+  /** Is there a line/cell boundary between consecutive text nodes a and b? (Layout if any.) */
+  function breakBetween(win, a, b) {
+    const blocky = (el) => {
+      if (el.nodeType !== 1) return false;
+      if (BLOCK_TAGS.has(el.nodeName)) return true;
+      const cs = typeof win?.getComputedStyle === "function" ? win.getComputedStyle(el) : null;
+      const d = cs?.display ?? "";
+      return d !== "" && !d.startsWith("inline") && d !== "contents";
+    };
+    const above = new Set();
+    for (let x = a.parentNode; x; x = x.parentNode) above.add(x);
+    let common = b.parentNode;
+    for (; common && !above.has(common); common = common.parentNode) if (blocky(common)) return true;
+    for (let y = a.parentNode; y && y !== common; y = y.parentNode) if (blocky(y)) return true;
+    // Elements between them in document order (<br>, <img>, an empty <div>...).
+    for (let n = a; n && n !== b;) {
+      if (n !== a && blocky(n)) return true;
+      if (n.firstChild && n !== a) n = n.firstChild;
+      else {
+        while (n && !n.nextSibling) n = n.parentNode;
+        n = n?.nextSibling ?? null;
       }
     }
-    return out;
+    return false;
   }
 
   /** Turn text offsets into (node, offset) boundary points; `hits` sorted by start. */
@@ -125,6 +217,9 @@
       while (j + 1 < nodes.length && starts[j + 1] <= h.start) j += 1;
       let k = j;
       while (k + 1 < nodes.length && starts[k + 1] < h.end) k += 1;
+      let hidden = false;
+      for (let x = j; x <= k && !hidden; x += 1) hidden = skipped(nodes[x]);
+      if (hidden) continue; // inside a script, a style, a textarea...
       out.push({ item: h.item, start: h.start, end: h.end, nodes: nodes.slice(j, k + 1),
         startNode: nodes[j], startOffset: h.start - starts[j],
         endNode: nodes[k], endOffset: h.end - starts[k] });
@@ -134,14 +229,26 @@
 
   /** Map items ({raws: [string]}) onto the text nodes under root: [{item, startNode, ...}]. */
   function mapItems(root, items, limits = LIMITS) {
+    const now = () => G.performance?.now?.() ?? 0;
+    const t0 = now();
     const collected = collectText(root, limits);
+    const t1 = now();
     const patterns = [];
     items.forEach((it, idx) => {
       for (const s of it.raws ?? []) if (typeof s === "string" && s.length <= 4096) patterns.push({ s, item: idx });
     });
-    const hits = findAll(collected.text, patterns, limits);
-    return { points: toPoints(collected, hits), truncated: collected.truncated,
-      chars: collected.text.length, nodes: collected.nodes.length };
+    const { nodes, starts } = collected;
+    const win = (root.ownerDocument || root).defaultView;
+    const memo = new Map();
+    const breaks = { starts, isBreak: (k) => {
+      if (!memo.has(k)) memo.set(k, breakBetween(win, nodes[k - 1], nodes[k]));
+      return memo.get(k);
+    } };
+    const hits = findAll(collected.text, patterns, limits, breaks);
+    const t2 = now();
+    const points = toPoints(collected, hits);
+    return { points, truncated: collected.truncated, chars: collected.text.length,
+      nodes: collected.nodes.length, timing: { collect: t1 - t0, find: t2 - t1, points: now() - t2 } };
   }
 
   // ------------------------------------------------------------------ painting
@@ -185,13 +292,15 @@
       const list = [...this.items.values()];
       const t0 = this.win?.performance?.now?.() ?? 0;
       const mapped = mapItems(this.doc.body ?? this.doc.documentElement, list);
+      const t1 = this.win?.performance?.now?.() ?? 0;
       for (const p of mapped.points) this.addEntry(list[p.item].key, p);
       if (this.mode === "highlight") this.adopt(msg.paint);
       this.paint();
       this.listen(true);
+      const t2 = this.win?.performance?.now?.() ?? 0;
       this.stats = { ranges: this.entries.length, chars: mapped.chars, nodes: mapped.nodes,
-        truncated: mapped.truncated, mode: this.mode,
-        ms: (this.win?.performance?.now?.() ?? 0) - t0 };
+        truncated: mapped.truncated, mode: this.mode, ms: t2 - t0,
+        timing: { ...mapped.timing, paint: t2 - t1 } };
       return { ok: true, ...this.stats };
     }
 

@@ -66,6 +66,17 @@ test("a match split across elements maps onto each text node: evil[.]<b>com</b>"
   assert.equal(points[1].startNode.data.endsWith("185.220."), true);
 });
 
+test("text nodes of adjacent cells or blocks do not run together (minified tables, <br>)", () => {
+  const { document, hl } = load("<body><table><tr><td>185.220.101[.]47</td><td>malicious</td></tr>"
+    + "<tr><td>evil</td><td>[.]com</td></tr></table><p>bad.net<br>x</p><div>a</div><div>bad.net</div>"
+    + "<p>good<b>bad.net</b></p></body>");
+  const items = [item("ip", ["185.220.101[.]47"]), item("d", ["evil[.]com"]), item("b", ["bad.net"])];
+  const got = plain(hl.mapItems(document.body, items).points.map((p) => [items[p.item].key, textOf(document, p)]));
+  // The IP ends a cell; "evil" and "[.]com" are in different cells (the host never saw them
+  // together); bad.net after <br> and in its own <div> count; "goodbad.net" inline does not.
+  assert.deepEqual(got, [["ip", "185.220.101[.]47"], ["b", "bad.net"], ["b", "bad.net"]]);
+});
+
 test("script, style and textarea text is not mapped", () => {
   const { document, hl } = load("<body><script>var a='evil.com'</script><style>/* evil.com */</style>"
     + "<textarea>evil.com</textarea><p>evil.com</p></body>");
@@ -124,7 +135,8 @@ test("flood guards: occurrences per IOC and characters mapped are capped", () =>
   const small = { ...hl.LIMITS, maxChars: 50 };
   const { points: few, truncated } = hl.mapItems(document.body, [item("d", ["evil.com"])], small);
   assert.equal(truncated, true);
-  assert.equal(few.length, 0); // the one text node is larger than the cap: nothing past it is read
+  assert.equal(few.length, 5); // "evil.com " x 5 fit in the first 50 characters; nothing past them
+  assert.ok(few.every((p) => p.end <= 50));
 });
 
 test("wrapping fallback: marks carry the group's random class; clear restores the page", () => {
