@@ -263,7 +263,7 @@
     constructor(doc, env = {}) {
       this.doc = doc;
       this.win = doc.defaultView;
-      this.env = env; // {send(msg), forceWrap}
+      this.env = env; // {send(msg), forceWrap, clipboard}
       this.items = new Map(); // key -> item
       this.entries = []; // {key, group, sr (StaticRange|Range), wraps?}
       this.byNode = new Map(); // text node -> entries touching it
@@ -518,7 +518,8 @@
         const text = action === "copy" ? item.value : item.defanged;
         let ok = false;
         try {
-          await this.win.navigator.clipboard.writeText(String(text));
+          const clipboard = this.env.clipboard ?? this.win.navigator.clipboard; // env: node tests
+          await clipboard.writeText(String(text));
           ok = true;
         } catch {
           ok = false; // no execCommand fallback: its copy event would reach the page's listeners

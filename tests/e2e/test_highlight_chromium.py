@@ -110,6 +110,17 @@ def test_report_page_paints_by_verdict_and_shows_the_card(hl_browser: Browser, p
     page.keyboard.press("Escape")  # closes the card
     assert painted(hl_browser)["card"] is None
     assert page.evaluate(PAGE_VIEW)["hosts"] == []  # removed from the DOM, not hidden
+
+    # Keyboard users: a caret or selection inside a highlight (caret browsing, shift+arrows)
+    # opens its card too.
+    page.evaluate("""() => {
+        const p = document.getElementById('report');
+        const t = [...p.childNodes].find((n) => n.nodeType === 3 && n.data.includes('bad-actor'));
+        getSelection().collapse(t, t.data.indexOf('bad-actor') + 3);
+    }""")
+    page.wait_for_timeout(200)
+    assert painted(hl_browser)["card"] == "domain:bad-actor.com"
+    page.keyboard.press("Escape")
     page.keyboard.press("Escape")  # clears the highlights
     page.wait_for_function("() => CSS.highlights.size === 0", timeout=5_000)
 

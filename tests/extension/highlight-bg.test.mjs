@@ -1,5 +1,8 @@
 // The background side of the highlights (lib/highlight.js) against fake browser APIs.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import {
   CONTENT_SCRIPT, GROUPS, PageHighlights, cssFor, itemFor, paintCss, randomNames,
@@ -208,4 +211,12 @@ test("an unscriptable tab (chrome://, the web store) fails quietly and leaves no
   const res = await hl.show(session());
   assert.equal(res.ok, false);
   assert.equal(hl.current, null);
+});
+
+test("nothing is injected before the user acts: no content_scripts, no host permissions, nothing web-accessible", () => {
+  const m = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "extension", "manifest.json"), "utf8"));
+  assert.equal(m.content_scripts, undefined);
+  assert.equal(m.host_permissions, undefined);
+  assert.equal(m.web_accessible_resources, undefined);
+  assert.ok(m.permissions.includes("activeTab") && m.permissions.includes("scripting"));
 });

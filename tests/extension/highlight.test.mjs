@@ -247,3 +247,17 @@ test("the message listener answers only our extension's messages", () => {
   assert.equal(answers[0].ok, true);
   assert.equal(document.querySelectorAll("mark").length, 1);
 });
+
+test("copy and copy defanged write the refanged / defanged value, and only through the clipboard API", async () => {
+  const written = [];
+  const { document, hl, window } = load("<body><p>evil[.]com</p></body>");
+  const clipboard = { writeText: async (t) => { written.push(t); } };
+  const h = new hl.Highlighter(document, { forceWrap: true, clipboard });
+  h.init({ names: NAMES, items: [item("d", ["evil[.]com"], { value: "evil.com", defanged: "evil[.]com" })] });
+  h.showCard("d", null);
+  await h.act("copy");
+  await h.act("copy-defanged");
+  assert.deepEqual(written, ["evil.com", "evil[.]com"]);
+  assert.equal(h.card.root.querySelector(".status").textContent, "Copied");
+  void window;
+});
