@@ -279,7 +279,11 @@
 
     supportsHighlights() {
       const w = this.win;
-      return !this.env.forceWrap && Boolean(w && w.CSS && w.CSS.highlights && typeof w.Highlight === "function");
+      if (this.env.forceWrap || !(w && w.CSS && w.CSS.highlights && typeof w.Highlight === "function")) return false;
+      // Firefox 140-145 has the API but paints no text-decoration in ::highlight() (bug 1845446):
+      // the underline is the non-colour cue, so those versions wrap instead.
+      const ff = /\bFirefox\/(\d+)/.exec(w.navigator?.userAgent ?? "");
+      return !(ff && Number(ff[1]) < 146);
     }
 
     init(msg) {
@@ -326,7 +330,11 @@
       const bounds = { startContainer: p.startNode, startOffset: p.startOffset,
         endContainer: p.endNode, endOffset: p.endOffset };
       // StaticRange: the browser does not have to track it through the page's mutations.
-      const range = this.mode === "highlight" ? new this.win.StaticRange(bounds) : bounds;
+      let range = bounds;
+      if (this.mode === "highlight") {
+        range = typeof this.win.StaticRange === "function" ? new this.win.StaticRange(bounds)
+          : liveRange(this.doc, bounds);
+      }
       const entry = { key, range, start: p.start, len: p.end - p.start, nodes: p.nodes, wraps: null };
       for (const n of p.nodes) { // the text nodes it covers (for hover lookups)
         let list = this.byNode.get(n);

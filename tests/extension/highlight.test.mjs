@@ -261,3 +261,18 @@ test("copy and copy defanged write the refanged / defanged value, and only throu
   assert.equal(h.card.root.querySelector(".status").textContent, "Copied");
   void window;
 });
+
+test("the Highlight API is used where it paints underlines; Firefox 140-145 and no API wrap", () => {
+  const { hl } = load("<body></body>");
+  const mode = (ua, api = true) => {
+    const win = { navigator: { userAgent: ua }, ...(api ? { CSS: { highlights: new Map() }, Highlight: function Highlight() {} } : {}) };
+    return new hl.Highlighter({ defaultView: win }, {}).supportsHighlights();
+  };
+  const FF = (v) => `Mozilla/5.0 (X11; Linux x86_64; rv:${v}.0) Gecko/20100101 Firefox/${v}.0`;
+  assert.equal(mode("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"), true);
+  assert.equal(mode(FF(153)), true);
+  assert.equal(mode(FF(146)), true);
+  assert.equal(mode(FF(145)), false);
+  assert.equal(mode(FF(140)), false);
+  assert.equal(mode(FF(128), false), false);
+});
