@@ -4,8 +4,8 @@
 
 The page: ~1 MB of report-like prose in paragraphs with inline markup (a text node every ~60
 characters), 1,000 distinct IOCs (defanged IPs, domains, URLs, hashes), each written twice,
-some of them split across elements (`evil[.]<b>com</b>`). The content script
-(extension/content/highlight.js) is loaded into the page and, per run:
+some of them split across elements (`evil[.]<b>com</b>`). The content scripts
+(extension/content/highlight*.js) is loaded into the page and, per run:
 
 - map: Highlighter.init on fresh state: collect the text nodes, find every IOC's raw forms,
   build the StaticRanges and register them in CSS.highlights (what the user waits for);
@@ -27,7 +27,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "extension" / "content" / "highlight.js"
+SCRIPTS = [ROOT / "extension" / "content" / f for f in
+           ("highlight-map.js", "highlight-dom.js", "highlight-card.js", "highlight.js")]
 TARGET_MS = 100.0
 WORDS = ("the", "actor", "used", "a", "loader", "that", "beacons", "over", "https", "and",
          "stages", "second", "payload", "from", "cloud", "storage", "while", "operators", "move",
@@ -109,7 +110,8 @@ def main() -> int:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page()
         page.set_content(html)
-        page.add_script_tag(content=SCRIPT.read_text())
+        for script in SCRIPTS:
+            page.add_script_tag(content=script.read_text())
         info = page.evaluate("""() => {
             let nodes = 0;
             const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);

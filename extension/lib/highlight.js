@@ -7,7 +7,9 @@ import { badge, badgeKeyFor } from "./badges.js";
 import { defang, detectionRatio } from "./format.js";
 import { iocKey } from "./keys.js";
 
-export const CONTENT_SCRIPT = "content/highlight.js";
+/** Injected in this order (classic scripts sharing the isolated world; the last one wires up). */
+export const CONTENT_SCRIPTS = ["content/highlight-map.js", "content/highlight-dom.js",
+  "content/highlight-card.js", "content/highlight.js"];
 export const GROUPS = ["malicious", "suspicious", "clean", "no_data", "pending", "other"];
 export const MAX_ITEMS = 5000;
 const VERDICTS = new Set(["malicious", "suspicious", "clean", "no_data"]);
@@ -160,7 +162,7 @@ export class PageHighlights {
     const target = { tabId };
     cur.ready = (async () => {
       await this.api.scripting.insertCSS({ target, css, origin: "USER" });
-      await this.api.scripting.executeScript({ target, files: [CONTENT_SCRIPT] });
+      await this.api.scripting.executeScript({ target, files: CONTENT_SCRIPTS });
       const items = await this.withPivots(itemsFor(state));
       for (const it of items) cur.sent.set(it.key, JSON.stringify(it));
       return this.api.tabs.sendMessage(tabId, { sx: "hl", op: "init", names, items, paint: paintCss(names),

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import {
-  CONTENT_SCRIPT, GROUPS, PageHighlights, cssFor, itemFor, paintCss, randomNames,
+  CONTENT_SCRIPTS, GROUPS, PageHighlights, cssFor, itemFor, paintCss, randomNames,
 } from "../../extension/lib/highlight.js";
 import { newSession } from "../../extension/lib/state.js";
 
@@ -118,7 +118,7 @@ test("a session from a tab: inject CSS (user origin) and the script, then init w
   assert.equal(css[0], "insertCSS");
   assert.equal(css[1].origin, "USER");
   assert.deepEqual(css[1].target, { tabId: TAB });
-  assert.deepEqual(exec[1], { target: { tabId: TAB }, files: [CONTENT_SCRIPT] });
+  assert.deepEqual(exec[1], { target: { tabId: TAB }, files: CONTENT_SCRIPTS });
   assert.equal(init[0], "sendMessage");
   assert.equal(init[1], TAB);
   assert.deepEqual(init[3], { frameId: 0 });
@@ -219,4 +219,10 @@ test("nothing is injected before the user acts: no content_scripts, no host perm
   assert.equal(m.host_permissions, undefined);
   assert.equal(m.web_accessible_resources, undefined);
   assert.ok(m.permissions.includes("activeTab") && m.permissions.includes("scripting"));
+});
+
+test("every injected content script exists", () => {
+  const ext = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "extension");
+  for (const f of CONTENT_SCRIPTS) assert.ok(readFileSync(join(ext, f), "utf8").length > 0, f);
+  assert.equal(CONTENT_SCRIPTS.at(-1), "content/highlight.js");
 });

@@ -8,8 +8,10 @@ import { test } from "node:test";
 import vm from "node:vm";
 import { parseHTML } from "linkedom";
 
-const SRC = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "extension",
-  "content", "highlight.js"), "utf8");
+// The files in the order the background injects them (CONTENT_SCRIPTS in lib/highlight.js).
+const SRC = ["highlight-map.js", "highlight-dom.js", "highlight-card.js", "highlight.js"].map((f) =>
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "extension", "content", f),
+    "utf8")).join("\n;\n");
 const NAMES = { malicious: "sx-aaaaaaaa01", suspicious: "sx-aaaaaaaa02", clean: "sx-aaaaaaaa03",
   no_data: "sx-aaaaaaaa04", pending: "sx-aaaaaaaa05", other: "sx-aaaaaaaa06", card: "sx-aaaaaaaa07" };
 
