@@ -143,7 +143,7 @@
       for (const len of bucket.lens) {
         const end = i + len;
         if (end > lower.length) continue;
-        const okEnd = boundaryAfter(text, end);
+        const okEnd = boundaryAfter(lower, end);
         if (!okEnd && !breaks) continue;
         const items = bucket.exact.get(lower.slice(i, end));
         if (items === undefined) continue;
@@ -159,13 +159,18 @@
       }
     };
     const n = lower.length - KEY_LEN;
+    // boundaryBefore inlined: one charCodeAt per position (folding keeps character classes).
+    let p1 = -1;
+    let p2 = -1;
     for (let i = 0; i <= n && !full; i += 1) {
-      if (i === 0 || boundaryBefore(text, i)) tryAt(i, 0);
+      if (!(isWord(p1) || (p1 === 46 && isWord(p2)))) tryAt(i, 0);
+      p2 = p1;
+      p1 = lower.charCodeAt(i);
     }
     // Node starts right after a word character: candidates only if a block boundary is there.
     for (let k = 1; k < starts.length && !full; k += 1) {
       const i = starts[k];
-      if (i <= n && i > 0 && !boundaryBefore(text, i) && (k + 1 >= starts.length || starts[k + 1] > i)) tryAt(i, k);
+      if (i <= n && i > 0 && !boundaryBefore(lower, i) && (k + 1 >= starts.length || starts[k + 1] > i)) tryAt(i, k);
     }
     out.sort((a, b) => a.start - b.start || a.end - b.end);
     return out.slice(0, limits.maxRanges);
