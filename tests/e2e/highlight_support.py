@@ -95,10 +95,11 @@ def hl_browser_fixture(tmp_path: Path, fake_vt: FakeVT) -> Iterator[Browser]:
                 "--launcher-python", sys.executable, "--no-shim")
     b.sentinelx("config", "set", "vt.base_url", fake_vt.base_url)
     b.sentinelx("config", "set-key", stdin=API_KEY + "\n")
+    launch_env: dict[str, str | float | bool] = dict(env)
     with sync_playwright() as p:
         b.ctx = p.chromium.launch_persistent_context(
             str(profile), executable_path=chromium, headless=True, args=args,
-            ignore_default_args=["--disable-extensions"], env=env,
+            ignore_default_args=["--disable-extensions"], env=launch_env,
             viewport={"width": 1000, "height": 700},
         )
         try:
