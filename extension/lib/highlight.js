@@ -135,6 +135,7 @@ export class PageHighlights {
     this.timer = null;
     this.forceWrap = false; // tests: exercise the wrapping fallback in browsers with the API
     this.cleared = new Set(); // sids the user cleared: not painted again unless asked
+    this.failed = new Set(); // sids whose tab cannot be scripted: not retried on every change
   }
 
   /** The controller's state-change hook. */
@@ -142,7 +143,8 @@ export class PageHighlights {
     this.state = state;
     const tabId = state?.source?.tabId;
     if (this.current && this.current.sid !== state?.sid) this.clear();
-    if (!state || !Number.isInteger(tabId) || !state.iocs?.length || this.cleared.has(state.sid)) return;
+    if (!state || !Number.isInteger(tabId) || !state.iocs?.length) return;
+    if (this.cleared.has(state.sid) || this.failed.has(state.sid)) return;
     if (!this.current) {
       this.show(state, tabId).catch(() => {});
       return;
@@ -154,6 +156,7 @@ export class PageHighlights {
   async show(state = this.state, tabId = state?.source?.tabId) {
     if (!state || !Number.isInteger(tabId)) return { ok: false, error: "no tab" };
     this.cleared.delete(state.sid);
+    this.failed.delete(state.sid);
     if (this.current) await this.clear();
     const names = randomNames(this.random);
     const css = cssFor(names);
@@ -172,6 +175,7 @@ export class PageHighlights {
       return await cur.ready;
     } catch (e) {
       if (this.current === cur) this.current = null; // not scriptable (chrome://, PDF viewer, store)
+      this.failed.add(state.sid);
       return { ok: false, error: String(e?.message ?? e) };
     }
   }

@@ -208,9 +208,16 @@ test("an unscriptable tab (chrome://, the web store) fails quietly and leaves no
   const api = fakeApi();
   api.scripting.insertCSS = async () => { throw new Error("Cannot access a chrome:// URL"); };
   const hl = new PageHighlights({ api, timers });
-  const res = await hl.show(session());
+  let tries = 0;
+  const insert = api.scripting.insertCSS;
+  api.scripting.insertCSS = async (d) => { tries += 1; return insert(d); };
+  const s = session();
+  const res = await hl.show(s);
   assert.equal(res.ok, false);
   assert.equal(hl.current, null);
+  for (let i = 0; i < 5; i += 1) hl.onState(s); // more results stream in: not retried each time
+  await settle();
+  assert.equal(tries, 1);
 });
 
 test("nothing is injected before the user acts: no content_scripts, no host permissions, nothing web-accessible", () => {
