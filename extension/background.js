@@ -3,6 +3,7 @@
 import { api } from "./lib/compat.js";
 import { Controller } from "./lib/controller.js";
 import { HostClient } from "./lib/host.js";
+import { PageHighlights } from "./lib/highlight.js"; // on-page highlights
 
 const MENU_SELECTION = "sentinelx-enrich-selection";
 const MENU_PAGE = "sentinelx-enrich-page";
@@ -14,12 +15,20 @@ const host = new HostClient({
 });
 const controller = new Controller({ api, host });
 controller.init();
+// On-page highlights (lib/highlight.js): follow the session state; popup and card messages.
+const highlights = new PageHighlights({ api, openUi: () => controller.openUi() });
+controller.onStateChange = (state) => highlights.onState(state);
+api.runtime.onMessage.addListener((msg, sender, sendResponse) =>
+  highlights.onMessage(msg, sender, sendResponse, isOwnPage));
+api.tabs.onUpdated?.addListener((tabId, change) => { if (change.status === "loading") highlights.onTabGone(tabId); });
+api.tabs.onRemoved?.addListener((tabId) => highlights.onTabGone(tabId));
 
 // The functions the context menu, the shortcut and the popup use; the e2e tests call them in the
 // service worker (headless browsers cannot open native context menus).
 globalThis.sentinelx = {
   controller,
   host,
+  highlights,
   /** Same as the "Enrich with SentinelX" menu click. info: {selectionText?, frameId?}. */
   enrichFromSelection: (tab, info = {}, opts = {}) => controller.enrichFromSelection(tab, info, opts),
   /** Same as "Extract from whole page" (the context menu on a page). */

@@ -177,4 +177,12 @@ setInterval(() => {
   }
 }, 1000);
 
+// On-page highlights (lib/highlight.js): paint the session's IOCs in its tab again, or clear them.
+for (const [id, op, done] of [["hl-show", "show", "Highlighted on the page"], ["hl-clear", "clear", "Highlights cleared"]]) {
+  document.getElementById(id)?.addEventListener("click", async () => {
+    const reply = await api.runtime.sendMessage({ cmd: "highlight", op }).catch(() => null);
+    showToast(reply?.ok ? done : "Could not reach the page");
+  });
+}
+
 connect();

@@ -34,6 +34,8 @@ export class Controller {
         updateActionBadge(api, this.store.state);
       }, state && state.phase !== "enriching" ? 0 : 250);
     });
+    // Hook for the on-page highlights (lib/highlight.js): every state change, keyed.
+    this.store.subscribe(({ state }) => this.onStateChange?.(state));
     this.ready = Promise.resolve();
   }
 
