@@ -112,8 +112,8 @@ def test_enrich_json_with_every_provider_at_once(world):
     doc = enrich(dirs, *refs)
     rows = {r["value"]: r for r in doc["iocs"]}
     assert list(rows) == [r.split(":", 1)[1] for r in refs]
-    for row in rows.values():  # each provider that takes the type answers, once
-        assert sorted(p["provider"] for p in row["providers"]) == sorted(takers(row["type"]))
+    for row in rows.values():  # each provider that takes the type answers, once, in order
+        assert [p["provider"] for p in row["providers"]] == takers(row["type"])
         for p in row["providers"]:
             assert ("verdict" in p) != ("error" in p), p
             if p.get("verdict") == "clean":  # only ever from an answer, never "not found"
