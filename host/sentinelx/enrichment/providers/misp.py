@@ -261,6 +261,13 @@ class MISP(Provider):
         return HttpRequest("POST", f"{self.base_url}/attributes/restSearch", headers,
                            json=search_body(value, limit))
 
+    def fetch(self, ioc: IOC) -> Observation | EnrichmentError:
+        # Never an empty Authorization header to the server. The engine skips a keyless
+        # MISP as no_api_key before this (after the cache); check() stays about the value.
+        if not self.ctx.key:
+            return self.error(ErrorCode.NO_API_KEY, "no MISP auth key set")
+        return super().fetch(ioc)
+
     def parse(self, ioc: IOC, resp: HttpResponse) -> Observation | EnrichmentError:
         if resp.status != 200:
             return self._status(resp)
