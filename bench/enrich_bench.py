@@ -191,6 +191,12 @@ def main() -> int:
         config.set_value("vt.base_url", fake.base_url)
         config.set_value("vt.requests_per_minute", 100_000)
         config.set_value("vt.requests_per_day", 100_000_000)
+        # Only VirusTotal (at its fake) is measured here: the other providers are off, so
+        # none of them reaches for the network (they answer skipped/disabled at once).
+        from sentinelx.enrichment.providers import registry
+
+        for name in registry.names():
+            config.set_value(f"providers.{name}.enabled", name == "virustotal")
         print(f"fake VT at {fake.base_url}; data in {dirs.cache.parent}")
         bench_cache_hits(fake, args.hits)
         bench_host(dirs, fake, args.host_n)

@@ -319,6 +319,12 @@ def provider_values(name: str, settings: Mapping[str, Value] | None = None) -> d
     return {k[len(prefix):]: v for k, v in settings.items() if k.startswith(prefix)}
 
 
+def provider_enabled(values: Mapping[str, Value]) -> bool:
+    """Whether a provider is on: enabled, and a base URL to ask (MISP has none until the
+    user sets one; until then it is off, not an error per IOC)."""
+    return bool(values.get("enabled")) and bool(values.get("base_url"))
+
+
 # --- API keys: sentinelx/keys.py ----------------------------------------------------------
 
 _KEY_NAMES = frozenset({"KEY_ENV", "KEY_FILE", "mask", "usable", "key_path", "key_envs",

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from sentinelx import config
+from sentinelx.enrichment.providers import registry
 from tests.support import enrich_env
 from tests.support.enrich_env import SENTINELX
 from tests.support.fakevt import FakeVT
@@ -22,6 +23,7 @@ KEY = "77aa88bb99cc" * 5 + "0d1e"  # 64 hex, a VirusTotal key's shape
 @pytest.fixture
 def fake(sx_dirs):
     with FakeVT(api_key=KEY) as f:
+        enrich_env.only_providers("virustotal")  # the others: skipped/disabled, no network
         config.set_value("vt.base_url", f.base_url)
         config.set_value("vt.requests_per_minute", 1000)
         f.seed("domain", "evil-c2.net", "malicious")
@@ -47,8 +49,22 @@ def test_no_key_says_how_and_still_prints_extraction(sx_dirs, fake, tmp_path):
     assert [(i["type"], i["value"]) for i in doc["iocs"]] == unique  # whatever it finds
     for ioc in doc["iocs"]:  # every IOC: a combined verdict, its reason, its providers
         assert ioc["verdict"] == "no_data" and ioc["reason"].startswith("no_data")
-        assert [p["provider"] for p in ioc["providers"]] == ["virustotal"]
+        # one entry per provider that takes the type, in registration order
+        assert [p["provider"] for p in ioc["providers"]] == takers(ioc["type"])
+        vt = enrich_env.pinned(ioc["providers"])
+        assert [p["skipped"] for p in vt] == (["no_api_key"] if vt_takes(ioc["type"]) else [])
+        assert all(p["status"] == "skipped" and p["verdict"] == "no_data"
+                   for p in ioc["providers"])
+    assert {i["type"] for i in doc["iocs"]} >= {"url", "ipv4", "cve"}
     assert fake.requests == []
+
+
+def takers(ioc_type: str) -> list[str]:
+    return [s.name for s in registry.specs() if ioc_type in {t.value for t in s.types}]
+
+
+def vt_takes(ioc_type: str) -> bool:
+    return "virustotal" in takers(ioc_type)
 
 
 def test_no_key_with_explicit_iocs(sx_dirs, fake):
@@ -68,15 +84,16 @@ def test_enrich_then_history(sx_dirs, fake):
              "--ioc", "sha256:" + SHA.upper(), key=KEY)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    verdicts = {i["value"]: (i["verdict"], i["providers"][0]["verdict"]) for i in doc["iocs"]}
+    vt = {i["value"]: enrich_env.pinned(i["providers"])[0] for i in doc["iocs"]}
+    verdicts = {i["value"]: (i["verdict"], vt[i["value"]]["verdict"]) for i in doc["iocs"]}
     assert verdicts == {"evil-c2.net": ("malicious", "malicious"), SHA: ("clean", "clean")}
     mal = doc["iocs"][0]
     assert mal["reason"] == "malicious: VirusTotal 12/73 engines"
-    assert mal["providers"][0]["facts"]["malicious"] == 12
+    assert vt["evil-c2.net"]["facts"]["malicious"] == 12
     assert doc["summary"]["counts"]["malicious"] == 1 and "\r[" not in out.stderr  # no tty
     again = json.loads(sx(sx_dirs, "enrich", "--json", "--ioc", "domain:evil-c2.net",
                           key=KEY).stdout)
-    assert again["iocs"][0]["providers"][0]["cached"] is True
+    assert enrich_env.pinned(again["iocs"][0]["providers"])[0]["cached"] is True
     text = sx(sx_dirs, "enrich", "--ioc", "domain:evil-c2.net", key=KEY).stdout
     assert "malicious  domain evil-c2.net  malicious: VirusTotal 12/73 engines" in text
     assert len(fake.api_requests()) == 2

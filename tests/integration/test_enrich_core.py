@@ -18,6 +18,7 @@ from sentinelx.enrichment.cache import Cache
 from sentinelx.enrichment.engine import Engine, Lane
 from sentinelx.enrichment.history import History
 from sentinelx.enrichment.http import SafeHttp, allowlist
+from sentinelx.enrichment.providers import registry
 from sentinelx.enrichment.providers.virustotal import VirusTotal
 from sentinelx.enrichment.quota import Limits, Quota
 from sentinelx.pipeline.models import IOC, IOCType
@@ -85,6 +86,7 @@ def test_a_lane_never_has_more_in_flight_than_its_quota_allows(tmp_path):
 
 
 def configure(fake: FakeVT, per_minute: int = 100_000) -> None:
+    enrich_env.only_providers("virustotal")  # the others: skipped/disabled, no network
     config.set_value("vt.base_url", fake.base_url)
     config.set_value("vt.requests_per_minute", per_minute)
 
@@ -107,14 +109,12 @@ def test_cancel_during_a_stalled_lookup_ends_the_job_within_a_second(sx_dirs, ho
         assert summary["cancelled"] is True and took < 1.0, took
         results = [r for f in h.of("q") if f["type"] in ("result", "results")
                    for r in f.get("results", [f])]
-        codes = [r["error"]["code"] for r in results]
+        codes = [r["error"]["code"] for r in enrich_env.pinned(results)]
         assert codes == ["cancelled", "cancelled"]
         h.close()
 
 
 def test_pong_says_protocol_and_capabilities(sx_dirs, hosts):
-    from sentinelx.enrichment.providers import registry
-
     h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)
     h.send({"id": "p", "type": "ping"})
@@ -183,13 +183,22 @@ def test_preview_shows_cached_sent_withheld_and_time(sx_dirs, hosts):
         h.close()
         assert validate.check("reply", reply) is None, reply
         rows = {i["ioc"]["value"]: i["providers"] for i in reply["iocs"]}
-        assert rows["evil-c2.net"] == [{"provider": "virustotal", "action": "cached"}]
-        assert rows["http://evil-payload.net/x"] == [
+        vt = {value: [r for r in providers if r["provider"] == "virustotal"]
+              for value, providers in rows.items()}
+        for value, providers in rows.items():  # the other takers of its type: disabled
+            ioc_type = next(i["ioc"]["type"] for i in reply["iocs"] if i["ioc"]["value"] == value)
+            assert [r["provider"] for r in providers] == [
+                s.name for s in registry.specs() if ioc_type in {t.value for t in s.types}]
+            assert all(r == {"provider": r["provider"], "action": "withheld",
+                             "reason": "disabled"}
+                       for r in providers if r["provider"] != "virustotal")
+        assert vt["evil-c2.net"] == [{"provider": "virustotal", "action": "cached"}]
+        assert vt["http://evil-payload.net/x"] == [
             {"provider": "virustotal", "action": "send", "sends": "the full URL"}]
-        assert rows["vpn.mycorp.com"][0] == {"provider": "virustotal", "action": "withheld",
-                                             "reason": "never_send"}
-        assert rows["10.0.0.1"][0]["reason"] == "private"
-        assert rows["CVE-2021-44228"] == []  # no provider here takes CVEs
+        assert vt["vpn.mycorp.com"] == [{"provider": "virustotal", "action": "withheld",
+                                         "reason": "never_send"}]
+        assert vt["10.0.0.1"][0]["reason"] == "private"
+        assert vt["CVE-2021-44228"] == []  # VirusTotal does not take CVEs
         est = reply["estimate"]
         assert est["lookups"] == 29 and est["providers"]["virustotal"]["lookups"] == 29
         assert 6 * 60 <= est["seconds"] <= 8 * 60  # #10: 29 lookups at 4/min
@@ -249,7 +258,6 @@ def test_ping_during_a_key_check_is_answered(sx_dirs, hosts):
 def test_safe_http_is_the_only_path(sx_dirs):
     """Every provider gets a SafeHttp allowlisted to its own base URL and hosts only."""
     from sentinelx.enrichment import service
-    from sentinelx.enrichment.providers import registry
 
     settings = config.load()
     for name in registry.names():
@@ -307,8 +315,8 @@ def test_a_new_threshold_applies_to_a_cached_answer(sx_dirs, hosts):
         h.send({"id": "b", "type": "enrich", "iocs": ref})
         h.wait_for(lambda f: f.get("id") == "b" and f["type"] == "summary")
         h.close()
-        (again,) = [r for f in h.of("b") if f["type"] in ("result", "results")
-                    for r in f.get("results", [f])]
+        (again,) = enrich_env.pinned([r for f in h.of("b") if f["type"] in ("result", "results")
+                                      for r in f.get("results", [f])])
         assert first["combined"]["verdict"] == "malicious"
         assert again["cached"] and again["combined"]["verdict"] == "suspicious"
         assert len(fake.api_requests()) == 1

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,6 +67,26 @@ def hosts() -> Iterator[list[HostProcess]]:
     yield started
     for h in started:
         h.kill()
+
+
+def only_providers(*names: str) -> None:
+    """Enable exactly `names` in this test's config dir (call after `sx_dirs`). The others
+    answer skipped/disabled for the types they take and never touch the network, so a
+    test about one provider never reaches the internet through another."""
+    from sentinelx import config
+    from sentinelx.enrichment.providers import registry
+
+    for name in registry.names():
+        config.set_value(f"providers.{name}.enabled", name in names)
+
+
+def pinned(results: list[dict[str, Any]], name: str = "virustotal") -> list[dict[str, Any]]:
+    """The results of provider `name`, after checking every other one is a disabled skip
+    (what `only_providers(name)` promises)."""
+    others = [r for r in results if r["provider"] != name]
+    assert all(r["status"] == "skipped" and r.get("reason", r.get("skipped")) == "disabled"
+               for r in others), others[:3]
+    return [r for r in results if r["provider"] == name]
 
 
 def python() -> str:

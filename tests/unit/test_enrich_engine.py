@@ -14,7 +14,7 @@ from sentinelx.enrichment import store
 from sentinelx.enrichment.cache import Cache
 from sentinelx.enrichment.engine import Engine, Lane, Options
 from sentinelx.enrichment.history import History
-from sentinelx.enrichment.models import EnrichmentError, ErrorCode, Observation, Verdict
+from sentinelx.enrichment.models import EnrichmentError, ErrorCode, Observation, Verdict, iso_utc
 from sentinelx.enrichment.plan import NeverSend, Rules
 from sentinelx.enrichment.providers.base import RetryPolicy
 from sentinelx.enrichment.providers.virustotal import VirusTotal, facts_from
@@ -49,6 +49,8 @@ class Scripted(VirusTotal):
             return self.observe(True, step)
         if step == "raise":
             raise ZeroDivisionError("provider bug")
+        if step == "rate_limited_daily":
+            return self.error(ErrorCode.RATE_LIMITED, "daily quota exceeded")
         return self.error(ErrorCode(step), f"scripted {step}")
 
 
@@ -197,6 +199,48 @@ def test_429_requeues_pauses_and_drops_nothing(env):
     waits = [m for k, m in out if k == "progress" and m["waiting_for_quota"]]
     assert any(m["quota_state"] == "rate_limited" and m["next_slot_at"] for m in waits)
     assert [r["combined"]["verdict"] for r in History(conn).records()] == ["malicious", "malicious"]
+
+
+def test_a_used_up_daily_quota_ends_the_rest_as_rate_limited_not_a_wait_for_midnight(env):
+    """GreyNoise allows 7 a day: the 8th address must not hold the job until 00:00 UTC."""
+    from sentinelx.enrichment.quota import next_utc_midnight
+
+    _, clock = env
+    started = clock()
+    iocs = [d(f"host{i}.com") for i in range(5)]
+    out, summary, p = run(env, iocs, limits=Limits(0, 2))
+    assert len(p.fetched) == 2 and clock() - started < 60  # no waiting at all
+    rs = {r["ioc"]["value"]: r for r in results(out)}
+    errors = [r["error"] for r in rs.values() if r["status"] == "error"]
+    assert len(errors) == 3 and all(e["code"] == "rate_limited" for e in errors)
+    midnight = iso_utc(next_utc_midnight(started))
+    assert all(e["retry_at"] == midnight and "daily quota is used up" in e["message"]
+               for e in errors)
+    assert summary["counts"]["malicious"] == 2 and summary["counts"]["error"] == 3
+    assert summary["providers"]["virustotal"]["paused_until"] == midnight
+    last = [m for k, m in out if k == "progress"][-1]
+    assert last["providers"]["virustotal"]["quota_state"] == "daily_limit"
+
+
+def test_a_short_wait_is_still_waited_for(env):
+    """Below Options.max_wait the lane waits (a minute limit, a 429 pause): nothing fails."""
+    _out, summary, p = run(env, [d(f"host{i}.com") for i in range(3)], limits=Limits(1, 0),
+                          max_wait=120)
+    assert len(p.fetched) == 3 and summary["counts"]["malicious"] == 3
+
+
+def test_a_429_that_says_daily_ends_the_rest_of_that_lane_only(env):
+    _, clock = env
+    other = scripted(clock, cls=renamed(Scripted, "other"))
+    out, summary, p = run(env, [d("a.com"), d("b.com"), d("c.com")],
+                          providers=[scripted(clock, ["ok", "rate_limited_daily"]), other],
+                          limits=Limits(1, 0))
+    rs = [r for r in results(out) if r["provider"] == "virustotal"]
+    assert [r["status"] for r in rs].count("error") == 2
+    assert all(r["error"]["code"] == "rate_limited" for r in rs if r["status"] == "error")
+    assert len(p.fetched) == 2  # the 429, then nothing more for a day
+    assert len(other.fetched) == 3  # the other lane went on
+    assert summary["counts"]["malicious"] == 3
 
 
 def test_5xx_is_retried_with_backoff_then_typed_error(env):

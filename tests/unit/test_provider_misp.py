@@ -229,12 +229,23 @@ def test_ca_bundle_setting(tmp_path):
             misp_mod.ca_bundle_setting(bad)
 
 
-def test_unconfigured_misp_is_a_clear_error_without_io():
+def test_unconfigured_misp_is_unsupported_without_io():
+    """No base URL: MISP is off (the engine skips it as disabled); asked anyway, it says
+    `unsupported` with how to set it, never a bad_request error per IOC."""
     p = misp_mod.MISP(ProviderContext("", "A" * 40, {}, SafeHttp(frozenset()), time.time,
                                       Path("/nonexistent")))
     out = p.fetch(ioc("x.example"))
-    assert isinstance(out, EnrichmentError) and out.code is ErrorCode.BAD_REQUEST
+    assert isinstance(out, EnrichmentError) and out.code is ErrorCode.UNSUPPORTED
     assert "base URL" in out.message
+    assert p.check(ioc("x.example")) == out
+
+
+def test_a_missing_key_is_left_to_the_engine():
+    """check() is about the value: a missing key is the engine's `no_api_key` skip (after
+    the cache, which still answers), not an error from the provider."""
+    p = misp_mod.MISP(ProviderContext("https://misp.example", None, {}, SafeHttp(frozenset()),
+                                      time.time, Path("/nonexistent")))
+    assert p.check(ioc("x.example")) is None
 
 
 def test_an_empty_response_list_is_no_match():

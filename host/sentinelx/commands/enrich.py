@@ -86,9 +86,12 @@ def _provider_entry(r: dict[str, Any]) -> dict[str, Any]:
 
 def report(iocs: list[Any], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per IOC: its combined verdict and reason, and one entry per provider."""
+    from sentinelx.enrichment.providers import registry
+
     by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in results:
         by_key.setdefault((r["ioc"]["type"], r["ioc"]["value"]), []).append(r)
+    order = {name: i for i, name in enumerate(registry.names())}
     out = []
     seen: set[tuple[str, str]] = set()
     for ioc in iocs:
@@ -103,7 +106,9 @@ def report(iocs: list[Any], results: list[dict[str, Any]]) -> list[dict[str, Any
                     "score": combined["score"] if combined else 0.0,
                     "severity": combined["severity"] if combined else "benign",
                     "label": combined["label"] if combined else None,
-                    "providers": [_provider_entry(r) for r in rs]})
+                    # registration order, whatever order the answers came in
+                    "providers": [_provider_entry(r) for r in sorted(
+                        rs, key=lambda r: order.get(r["provider"], len(order)))]})
     return out
 
 

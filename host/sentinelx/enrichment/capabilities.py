@@ -32,7 +32,7 @@ def capabilities() -> dict[str, Any]:
             "name": spec.name, "label": spec.label,
             "types": sorted(t.value for t in spec.types),
             "needs_key": spec.key, "key_set": key_set,
-            "enabled": bool(values.get("enabled", spec.enabled_by_default)),
+            "enabled": config.provider_enabled(values) if values else spec.enabled_by_default,
             "role": spec.role, "sends": dict(spec.sends),
             "paused_until": iso_utc(paused.get(spec.name)),
             "key_hint": spec.key_hint or None,

@@ -297,12 +297,29 @@ class Engine:
                 st.waiting = None
                 st.remaining_today = slot.remaining_today
                 return True
+            delay = (slot.next_slot_at or 0) - self.clock()
+            if delay > self.options.max_wait:  # hours away: give up, keep the job moving
+                st.waiting = None
+                st.exhausted = slot
+                st.paused_until = slot.next_slot_at
+                return False
             st.waiting = slot
             self._progress(force=True)  # one per wait, and a wait lasts progress_interval
-            delay = (slot.next_slot_at or 0) - self.clock()
             if self.wait(max(0.05, min(self.options.progress_interval, delay))):
                 return False
         return False
+
+    def _exhausted_error(self, lane: Lane) -> EnrichmentError:
+        slot = self.state[lane.name].exhausted
+        assert slot is not None
+        label = lane.provider.SPEC.label
+        when = iso_utc(slot.next_slot_at)
+        why = {"daily_limit": "daily quota is used up",
+               "rate_limited": "quota is paused after a 429"}.get(slot.state.value,
+                                                                  "quota is used up")
+        return lane.provider.error(ErrorCode.RATE_LIMITED,
+                                   f"{label}'s {why}; next lookup after {when}",
+                                   retry_at=when)
 
     def _look_up(self, lane: Lane, item: Item) -> dict[str, Any] | None:
         ioc, st = item.ioc, self.state[lane.name]
@@ -311,12 +328,16 @@ class Engine:
         if not self.options.refresh and (hit := self._cached(lane, ioc)) is not None:
             # Another host process may have fetched it meanwhile.
             return self._finish(item, lane, "ok", cached=True, obs=hit[0], judgement=hit[1])
+        if st.exhausted is not None:
+            return self._finish(item, lane, "error", error=self._exhausted_error(lane))
         held: list[Slot] = []
         outcome = lookup(lane.provider, ioc, retry=lane.retry,
                          before_attempt=lambda: self._acquire(lane, held), wait=self.wait)
         if isinstance(outcome, Observation):
             return self._observed(lane, item, outcome, held)
         if outcome.code is ErrorCode.CANCELLED:
+            if st.exhausted is not None and not self.cancel.is_set():
+                return self._finish(item, lane, "error", error=self._exhausted_error(lane))
             return None  # closed as cancelled by the main thread
         if outcome.code is ErrorCode.RATE_LIMITED:
             with self.db:

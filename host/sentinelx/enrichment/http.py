@@ -229,11 +229,15 @@ class SafeHttp:
         for w in watches:
             w.fire("cancelled")
 
-    def get(self, url: str, headers: Mapping[str, str]) -> HttpResponse:
-        return self.send(HttpRequest("GET", url, headers))
+    def get(self, url: str, headers: Mapping[str, str], *,
+            max_bytes: int | None = None) -> HttpResponse:
+        return self.send(HttpRequest("GET", url, headers), max_bytes=max_bytes)
 
-    def send(self, req: HttpRequest) -> HttpResponse:
+    def send(self, req: HttpRequest, *, max_bytes: int | None = None) -> HttpResponse:
+        """`max_bytes` raises the body cap for this one request (the KEV feed); the
+        allowlist, deadline and abort() hold as for any other."""
         self.check(req.url)
+        cap = self.max_bytes if max_bytes is None else max_bytes
         session = self.session
         watch = Watch()
         with self._lock:
@@ -243,7 +247,7 @@ class SafeHttp:
         timer = _Timer(watch, self.total_deadline)
         _current.watch = watch
         try:
-            return self._send(session, req, watch)
+            return self._send(session, req, watch, cap)
         except HttpError:
             raise
         except Exception as e:  # whatever a shut-down socket (TLS included) raises
@@ -264,7 +268,8 @@ class SafeHttp:
             return HttpError("timeout", f"no complete answer within {self.total_deadline:g} s")
         return None
 
-    def _send(self, session: requests.Session, req: HttpRequest, watch: Watch) -> HttpResponse:
+    def _send(self, session: requests.Session, req: HttpRequest, watch: Watch,
+              cap: int) -> HttpResponse:
         import requests
 
         url = req.url
@@ -285,17 +290,17 @@ class SafeHttp:
                 raise HttpError("redirect", f"the provider answered {resp.status_code} "
                                 "(redirect); redirects are never followed")
             declared = resp.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > self.max_bytes:
+            if declared.isdigit() and int(declared) > cap:
                 raise HttpError("too_large", f"response of {declared} bytes is over the "
-                                f"{self.max_bytes}-byte cap")
-            body = self._read(resp, watch)
+                                f"{cap}-byte cap")
+            body = self._read(resp, watch, cap)
             headers = {k.lower(): v[:1024] for k, v in list(resp.headers.items())[:100]}
             return HttpResponse(resp.status_code, body, resp.headers.get("Content-Type", ""),
                                 headers)
         finally:
             resp.close()
 
-    def _read(self, resp: requests.Response, watch: Watch) -> bytes:
+    def _read(self, resp: requests.Response, watch: Watch, cap: int) -> bytes:
         import requests
 
         chunks: list[bytes] = []
@@ -303,8 +308,8 @@ class SafeHttp:
         try:
             for chunk in resp.iter_content(_CHUNK):
                 size += len(chunk)
-                if size > self.max_bytes:
-                    raise HttpError("too_large", f"response is over the {self.max_bytes}-byte "
+                if size > cap:
+                    raise HttpError("too_large", f"response is over the {cap}-byte "
                                     "cap; stopped reading")
                 chunks.append(chunk)
         except requests.exceptions.ConnectionError as e:

@@ -46,6 +46,9 @@ class Options:
     progress_interval: float = 5.0  # seconds between progress messages while waiting
     source_title: str | None = None
     source_url: str | None = None
+    # A lane whose next slot is further away than this (a daily limit, a long 429 pause)
+    # ends its IOCs as rate_limited with retry_at instead of holding the job for hours.
+    max_wait: float = 15 * 60
 
 
 def dedupe(iocs: Sequence[IOC]) -> list[IOC]:
@@ -75,6 +78,7 @@ class LaneState:
     errors: int = 0
     cached: int = 0
     auth_error: EnrichmentError | None = None
+    exhausted: Slot | None = None  # past Options.max_wait: what is left ends rate_limited
     no_key: bool = False  # IOCs were skipped for want of a required key
     waiting: Slot | None = None
     remaining_today: int | None = None
@@ -95,6 +99,7 @@ def progress_fields(items: Sequence[Item], state: Mapping[str, LaneState]) -> di
             "waiting_for_quota": slot is not None,
             "quota_state": ("auth_failed" if st.auth_error else
                             slot.state.value if slot else
+                            st.exhausted.state.value if st.exhausted else
                             "no_api_key" if st.no_key else QuotaState.OK.value),
             "next_slot_at": iso_utc(slot.next_slot_at) if slot else None,
             "remaining_today": st.remaining_today,

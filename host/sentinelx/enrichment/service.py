@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sentinelx import config, keys, logs, paths
+from sentinelx import config, keys, logs
 from sentinelx.enrichment import store
 from sentinelx.enrichment.cache import Cache, TTLs
 from sentinelx.enrichment.engine import Emit, EmitMany, Engine, Lane, Options
@@ -22,7 +22,7 @@ from sentinelx.enrichment.http import DEFAULT_TIMEOUT, TOTAL_DEADLINE, SafeHttp,
 from sentinelx.enrichment.models import Verdict, iso_utc
 from sentinelx.enrichment.plan import NeverSend, Rules, decide, needs_key_missing
 from sentinelx.enrichment.providers import registry
-from sentinelx.enrichment.providers.base import Provider, ProviderContext, RetryPolicy
+from sentinelx.enrichment.providers.base import Provider, ProviderContext, RetryPolicy, data_dir
 from sentinelx.enrichment.quota import Limits, Quota
 from sentinelx.pipeline.models import IOC
 
@@ -62,17 +62,26 @@ def make_provider(name: str, settings: Mapping[str, Value], net: Net = Net(),
                     total_deadline=net.total_deadline,
                     verify=ca if isinstance(ca, str) and ca else True)
     ctx = ProviderContext(base_url=base_url, key=key, settings=values, http=http, clock=clock,
-                          data_dir=paths.cache_dir() / "providers" / name)
+                          data_dir=data_dir(name))
     return cls(ctx), values
+
+
+def limits(provider: Provider, values: Mapping[str, Value]) -> Limits:
+    """The lane's quota. A per-minute quota left at its default follows the key when the
+    spec says so (NVD: 5 per rolling 30 s without a key, 50 with one)."""
+    spec = provider.SPEC
+    per_minute = int(values["requests_per_minute"])  # type: ignore[arg-type]
+    if provider.ctx.key and spec.per_minute_with_key and per_minute == spec.per_minute:
+        per_minute = spec.per_minute_with_key
+    return Limits(per_minute, int(values["requests_per_day"]))  # type: ignore[arg-type]
 
 
 def lanes(conn: Any, settings: Mapping[str, Value], net: Net = Net()) -> list[Lane]:
     out = []
     for name in registry.names():
         provider, values = make_provider(name, settings, net)
-        limits = Limits(int(values["requests_per_minute"]),  # type: ignore[arg-type]
-                        int(values["requests_per_day"]))  # type: ignore[arg-type]
-        out.append(Lane(provider, Quota(conn, name, limits), enabled=bool(values["enabled"]),
+        out.append(Lane(provider, Quota(conn, name, limits(provider, values)),
+                        enabled=config.provider_enabled(values),
                         retry=net.retry or provider.SPEC.retry))
     return out
 
@@ -205,19 +214,22 @@ def quota_reset(provider: str | None = None) -> list[str]:
 def verify_key(name: str, net: Net = Net(timeout=(5.0, 15.0), total_deadline=20.0)
                ) -> dict[str, Any]:
     """Prove a stored key with the provider's cheap check: ok | rejected | unchecked | error.
-    Uses one quota slot when it has one to spare, and gives it back on a refusal."""
+    The answer is read by the provider (`Provider.key_problem`): NVD refuses a key with 404
+    and a `message` header, abuse.ch with HTTP 200 and `unknown_auth_key`. Uses one quota
+    slot when it has one to spare, and gives it back on a refusal."""
     from sentinelx.enrichment.http import HttpError
+    from sentinelx.enrichment.models import ErrorCode
 
     settings = config.load()
     provider, values = make_provider(name, settings, net)
+    label = provider.SPEC.label
     out = {"provider": name, "status": "unchecked", "message": ""}
     req = provider.verify_key()
     if req is None or not provider.ctx.key:
-        out["message"] = f"{provider.SPEC.label} has no cheap key check; the first lookup will tell"
+        out["message"] = f"{label} has no cheap key check; the first lookup will tell"
         return out
     with _db() as conn:
-        quota = Quota(conn, name, Limits(int(values["requests_per_minute"]),  # type: ignore[arg-type]
-                                         int(values["requests_per_day"])))  # type: ignore[arg-type]
+        quota = Quota(conn, name, limits(provider, values))
         slot = quota.try_acquire()
         if not slot.granted:
             out["message"] = "not checked now: the quota is in use; the first lookup will tell"
@@ -227,13 +239,20 @@ def verify_key(name: str, net: Net = Net(timeout=(5.0, 15.0), total_deadline=20.
         except HttpError as e:
             out.update(status="error", message=f"could not check the key: {e.message}")
             return out
-        if resp.status in (401, 403):
+        try:
+            problem = provider.key_problem(resp)
+        except Exception:  # an answer the provider cannot read proves nothing either way
+            out.update(status="error", message=f"{label} answered HTTP {resp.status} with "
+                       "an answer it could not read; the key could not be checked")
+            return out
+        if problem is None:
+            out.update(status="ok", message=f"{label} accepted the key")
+        elif problem.code is ErrorCode.AUTH:
             quota.refund(slot)
-            out.update(status="rejected", message=f"{provider.SPEC.label} refused this key "
-                       f"(HTTP {resp.status})")
-        elif 200 <= resp.status < 300:
-            out.update(status="ok", message=f"{provider.SPEC.label} accepted the key")
+            word = problem.provider_code or ""  # e.g. abuse.ch's "unknown_auth_key"
+            why = f"HTTP {resp.status}" + (f", {word}" if word and not word.isdigit() else "")
+            out.update(status="rejected", message=f"{label} refused this key ({why})")
         else:
-            out.update(status="error", message=f"{provider.SPEC.label} answered HTTP "
-                       f"{resp.status}; the key could not be checked")
+            out.update(status="error", message=f"{label} answered HTTP {resp.status} "
+                       f"({problem.code.value}); the key could not be checked")
     return out

@@ -34,6 +34,8 @@ RATE_STATUSES = frozenset({"rate_limited"})
 # sha256/md5 of the empty file: a lookup that proves a key and reveals nothing.
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+EMPTY_MD5_IOC = IOC(IOCType.MD5, EMPTY_MD5, EMPTY_MD5, 0)
+EMPTY_SHA256_IOC = IOC(IOCType.SHA256, EMPTY_SHA256, EMPTY_SHA256, 0)
 
 HASH_LEN = {IOCType.MD5: 32, IOCType.SHA1: 40, IOCType.SHA256: 64}
 MAX_URL = 8192

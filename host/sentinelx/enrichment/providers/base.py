@@ -70,6 +70,9 @@ class ProviderSpec:
     key_hint: str = ""  # shown when a key does not match, e.g. "64 hex characters"
     per_minute: int = 0  # default quota; 0 = no limit
     per_day: int = 0
+    # The per-minute quota with a key set, when the provider grants more to a key (NVD);
+    # 0: the same. Applies while requests_per_minute is left at `per_minute`.
+    per_minute_with_key: int = 0
     role: Role = "verdict"
     sends: Mapping[str, str] = field(default_factory=dict)  # ioc type -> what is sent
     hosts: tuple[str, ...] = ()  # other base URLs it may contact (e.g. a feed)
@@ -103,6 +106,13 @@ class ProviderContext:
     http: SafeHttp
     clock: Callable[[], float]
     data_dir: Path
+
+
+def data_dir(name: str) -> Path:
+    """`ctx.data_dir` of provider `name`: <cache dir>/providers/<name> (made when needed)."""
+    from sentinelx import paths
+
+    return paths.cache_dir() / "providers" / name
 
 
 class Provider:
@@ -144,8 +154,15 @@ class Provider:
         return None
 
     def verify_key(self) -> HttpRequest | None:
-        """A cheap request that proves the key works (401/403 = wrong key), or None."""
+        """A cheap request that proves the key works, or None (see `key_problem`)."""
         return None
+
+    def key_problem(self, resp: HttpResponse) -> EnrichmentError | None:
+        """What the answer to `verify_key()` says: None if the key works, an `auth` error
+        if it was refused, another error if it proves nothing. The default reads the HTTP
+        status (401/403 = refused); a provider that says "bad key" otherwise (NVD's 404,
+        abuse.ch's HTTP 200 `unknown_auth_key`) overrides it."""
+        return None if 200 <= resp.status < 300 else self.status_error(resp)
 
     # --- shared behaviour ----------------------------------------------------------
 
@@ -201,6 +218,13 @@ class Provider:
         if s == 400 or s == 422:
             return self.error(ErrorCode.BAD_REQUEST, f"{label} rejected the value ({s}){tail}")
         return self.error(ErrorCode.BAD_RESPONSE, f"{label} answered {s}{tail}")
+
+
+def parsed_problem(provider: Provider, ioc: IOC, resp: HttpResponse) -> EnrichmentError | None:
+    """`key_problem` for a key check that is a lookup of `ioc`: the provider's own parse
+    reads the answer, so a refusal however it is spelled is an `auth` error."""
+    out = provider.parse(ioc, resp)
+    return out if isinstance(out, EnrichmentError) else None
 
 
 # --- helpers for parse/judge: strict readers of untrusted JSON --------------------------

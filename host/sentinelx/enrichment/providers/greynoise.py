@@ -33,12 +33,14 @@ from sentinelx.enrichment.providers.base import (
     json_body,
     judgement,
     opt_text,
+    parsed_problem,
 )
 from sentinelx.pipeline.models import IOC, IOCType
 
 API_PATH = "/v3/community"
 _CLASS = re.compile(r"[a-z_]{1,32}")
 # Scores for verdicts GreyNoise gives without a number of its own.
+KEY_CHECK_IOC = IOC(IOCType.IPV4, "8.8.8.8", "8.8.8.8", 0)
 SCORES = {"malicious": 0.75, "suspicious": 0.45, "noise": 0.35}
 
 
@@ -80,7 +82,12 @@ class GreyNoise(Provider):
 
     def verify_key(self) -> HttpRequest | None:
         # No key-only endpoint on the community plan: one lookup of a known RIOT address.
-        return HttpRequest("GET", self._url("8.8.8.8"), self._headers()) if self.ctx.key else None
+        return (HttpRequest("GET", self._url(KEY_CHECK_IOC.value), self._headers())
+                if self.ctx.key else None)
+
+    def key_problem(self, resp: HttpResponse) -> EnrichmentError | None:
+        # Read as the lookup it is: 404 ("not observed") still proves the key.
+        return parsed_problem(self, KEY_CHECK_IOC, resp)
 
     def link(self, ioc: IOC, obs: Observation | None) -> str | None:
         return f"https://viz.greynoise.io/ip/{ioc.value}"

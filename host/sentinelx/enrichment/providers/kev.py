@@ -12,7 +12,6 @@ absence is no_data, never "not exploited".
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -33,7 +32,7 @@ from sentinelx.enrichment.models import (
     Severity,
     Verdict,
 )
-from sentinelx.enrichment.providers.base import NO_DATA, Provider, ProviderSpec
+from sentinelx.enrichment.providers.base import NO_DATA, Provider, ProviderSpec, data_dir
 from sentinelx.enrichment.providers.nvd import cve_id, endpoint
 from sentinelx.pipeline.models import IOC, IOCType
 
@@ -54,7 +53,7 @@ _LIMITS = {"vendorProject": 200, "product": 200, "vulnerabilityName": 300,
 
 def default_data_dir() -> Path:
     """Where the engine and `sentinelx kev update` keep the feed (one place for both)."""
-    return paths.cache_dir() / "providers" / "kev"
+    return data_dir("kev")
 
 
 @dataclass(frozen=True)
@@ -243,10 +242,12 @@ class KEV(Provider):
         meta = self.meta()
         meta["attempted_at"] = self.ctx.clock()
         self._save_meta(meta)
-        http = copy.copy(self.ctx.http)  # same allowlist and session, a cap the feed fits
-        http.max_bytes = max(http.max_bytes, FEED_MAX_BYTES)
+        # The engine's own SafeHttp (its allowlist, deadline and abort()), with a cap the
+        # feed fits for this one request.
+        cap = max(self.ctx.http.max_bytes, FEED_MAX_BYTES)
         try:
-            resp = http.get(endpoint(self.base_url, FEED_PATH, ""), {"Accept": "application/json"})
+            resp = self.ctx.http.get(endpoint(self.base_url, FEED_PATH, ""),
+                                     {"Accept": "application/json"}, max_bytes=cap)
         except HttpError as e:
             return self.error(ErrorCode(e.code), f"cannot download the KEV feed: {e.message}")
         if resp.status != 200:

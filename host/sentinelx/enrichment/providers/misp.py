@@ -33,10 +33,12 @@ from sentinelx.enrichment.models import (
 )
 from sentinelx.enrichment.providers.base import (
     NO_DATA,
+    NotLookedUp,
     Provider,
     ProviderSpec,
     json_body,
     judgement,
+    parsed_problem,
     text,
 )
 from sentinelx.pipeline.models import IOC, IOCType
@@ -48,6 +50,7 @@ MAX_CA_BYTES = 1_000_000
 THREAT_LEVELS = {1: "high", 2: "medium", 3: "low", 4: "undefined"}
 _SCORE = {1: 0.95, 2: 0.85, 3: 0.7, 4: 0.8}  # malicious, by the event's threat level
 SUSPICIOUS_SCORE = 0.45
+KEY_CHECK_IOC = IOC(IOCType.DOMAIN, "sentinelx-key-check.invalid", "", 0)
 
 
 def base_url_setting(v: Value) -> Value:
@@ -250,20 +253,20 @@ class MISP(Provider):
         return self._search(searchable(ioc.value), LIMIT)
 
     def _search(self, value: str, limit: int) -> HttpRequest:
-        if not self.base_url:
-            raise ValueError("set the MISP base URL first (options page or "
-                             "`sentinelx config set providers.misp.base_url URL`)")
+        if not self.base_url:  # the engine treats MISP as off until then; never an error
+            raise NotLookedUp("set the MISP base URL first (options page or "
+                              "`sentinelx config set providers.misp.base_url URL`)")
         headers = {"Authorization": self.ctx.key or "", "Accept": "application/json",
                    "Content-Type": "application/json"}
         return HttpRequest("POST", f"{self.base_url}/attributes/restSearch", headers,
                            json=search_body(value, limit))
 
-    def check(self, ioc: IOC) -> EnrichmentError | None:
-        if problem := super().check(ioc):
-            return problem
+    def fetch(self, ioc: IOC) -> Observation | EnrichmentError:
+        # Never an empty Authorization header to the server. The engine skips a keyless
+        # MISP as no_api_key before this (after the cache); check() stays about the value.
         if not self.ctx.key:
             return self.error(ErrorCode.NO_API_KEY, "no MISP auth key set")
-        return None
+        return super().fetch(ioc)
 
     def parse(self, ioc: IOC, resp: HttpResponse) -> Observation | EnrichmentError:
         if resp.status != 200:
@@ -342,9 +345,12 @@ class MISP(Provider):
     def verify_key(self) -> HttpRequest | None:
         # A search with limit 1: 403 means a bad key (PROVIDERS.md §7.2).
         try:
-            return self._search("sentinelx-key-check.invalid", 1)
+            return self._search(KEY_CHECK_IOC.value, 1)
         except ValueError:
             return None
+
+    def key_problem(self, resp: HttpResponse) -> EnrichmentError | None:
+        return parsed_problem(self, KEY_CHECK_IOC, resp)
 
 
 def _message(resp: HttpResponse) -> str:

@@ -7,9 +7,9 @@ Primary entry (NVD's own) wins over Secondary (the CNA's).
 
 Quirks (PROVIDERS.md §1.7): throttling is 403, not 429; error text comes in a `message`
 response header with an empty body (an invalid key: 404 + "Invalid apiKey."); an unknown CVE
-is 200 with totalResults 0. Keyless NVD allows 5 requests per rolling 30 s (50 with a key):
-the spec's quota is the keyless 10/min; with a key, raise providers.nvd.requests_per_minute
-up to PER_MINUTE_WITH_KEY (the spec's quota cannot depend on the key).
+is 200 with totalResults 0. Keyless NVD allows 5 requests per rolling 30 s (50 with a key).
+Our quota counts a sliding minute, so 5 a minute (50 with a key: the lane picks it while
+providers.nvd.requests_per_minute is left at its default) can never put 6 (51) in any 30 s.
 """
 
 from __future__ import annotations
@@ -37,12 +37,13 @@ from sentinelx.enrichment.providers.base import (
     ProviderSpec,
     count,
     json_body,
+    parsed_problem,
     text,
 )
 from sentinelx.pipeline.models import IOC, IOCType
 
-PER_MINUTE_WITH_KEY = 100  # 50 per rolling 30 s
 RETRY_AFTER_S = 30  # the rolling window: a throttled client may try again after it
+KEY_CHECK_IOC = IOC(IOCType.CVE, "CVE-2021-44228", "CVE-2021-44228", 0)
 GUI = "https://nvd.nist.gov/vuln/detail/"
 _CVE = re.compile(r"CVE-\d{4}-\d{4,12}")
 # metrics key -> CVSS version, newest first (the order of preference)
@@ -193,7 +194,8 @@ SPEC = ProviderSpec(
     key="optional",
     key_pattern=None,  # a GUID by observation only (PROVIDERS.md §7.2): not enforced
     key_hint="usually a GUID such as 01234567-89ab-cdef-0123-456789abcdef",
-    per_minute=10,  # keyless: 5 per rolling 30 s; see PER_MINUTE_WITH_KEY
+    per_minute=5,  # keyless: 5 per rolling 30 s, whatever the burst
+    per_minute_with_key=50,  # 50 per rolling 30 s with a key
     per_day=0,
     role="cve",
     sends={"cve": "the CVE id (public; says nothing about your environment)"},
@@ -272,4 +274,8 @@ class NVD(Provider):
         # One known CVE; NVD answers an invalid key with 404 + `message: Invalid apiKey.`
         return HttpRequest("GET", self.api_url, {"apiKey": self.ctx.key,
                                                   "Accept": "application/json"},
-                           params={"cveId": "CVE-2021-44228"})
+                           params={"cveId": KEY_CHECK_IOC.value})
+
+    def key_problem(self, resp: HttpResponse) -> EnrichmentError | None:
+        # NVD refuses a key with 404 + `message: Invalid apiKey.`; a 403 is throttling.
+        return parsed_problem(self, KEY_CHECK_IOC, resp)

@@ -19,7 +19,13 @@ from urllib.parse import quote
 from sentinelx.config import ConfigError, Setting, Value
 from sentinelx.enrichment.models import BadResponse, EnrichmentError, Judgement, Observation, Verdict
 from sentinelx.enrichment.providers import abusech as ac
-from sentinelx.enrichment.providers.base import NO_DATA, Provider, ProviderSpec, judgement
+from sentinelx.enrichment.providers.base import (
+    NO_DATA,
+    Provider,
+    ProviderSpec,
+    judgement,
+    parsed_problem,
+)
 from sentinelx.pipeline.models import IOC, IOCType
 
 if TYPE_CHECKING:
@@ -130,6 +136,10 @@ class ThreatFox(Provider):
 
         return HttpRequest("POST", f"{self.base_url}/", ac.headers(self.ctx.key),
                            json={"query": "search_hash", "hash": ac.EMPTY_MD5})
+
+    def key_problem(self, resp: HttpResponse) -> EnrichmentError | None:
+        # abuse.ch refuses a key in an HTTP 200 answer (query_status unknown_auth_key).
+        return parsed_problem(self, ac.EMPTY_MD5_IOC, resp)
 
     def _matches(self, ioc: IOC, row: dict[str, Any]) -> bool:
         if ioc.type in HASH_TYPES:

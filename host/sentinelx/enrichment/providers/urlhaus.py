@@ -20,7 +20,13 @@ from urllib.parse import quote
 
 from sentinelx.enrichment.models import BadResponse, EnrichmentError, Judgement, Observation, Verdict
 from sentinelx.enrichment.providers import abusech as ac
-from sentinelx.enrichment.providers.base import NO_DATA, Provider, ProviderSpec, judgement
+from sentinelx.enrichment.providers.base import (
+    NO_DATA,
+    Provider,
+    ProviderSpec,
+    judgement,
+    parsed_problem,
+)
 from sentinelx.pipeline.models import IOC, IOCType
 
 if TYPE_CHECKING:
@@ -93,6 +99,10 @@ class URLhaus(Provider):
 
         return HttpRequest("POST", f"{self.base_url}/payload/", ac.headers(self.ctx.key),
                            form={"md5_hash": ac.EMPTY_MD5})
+
+    def key_problem(self, resp: HttpResponse) -> EnrichmentError | None:
+        # abuse.ch refuses a key in an HTTP 200 answer (query_status unknown_auth_key).
+        return parsed_problem(self, ac.EMPTY_MD5_IOC, resp)
 
     def parse(self, ioc: IOC, resp: HttpResponse) -> Observation | EnrichmentError:
         doc = ac.envelope(self, resp, not_found=NOT_FOUND, rejected=REJECTED)
