@@ -146,13 +146,11 @@ def test_push_misp_not_configured_is_a_typed_error(host):
 
 
 def test_push_misp_creates_the_event(tmp_path, monkeypatch):
-    from sentinelx import config
 
-    if "providers.misp.base_url" not in config.SETTINGS:
-        pytest.skip("providers.misp.base_url is not a setting yet (MISP provider helper)")
     runs = seed(tmp_path)
     key = "misp-key-" + "0" * 32
     with FakeMispEvents(api_key=key) as misp:
+        (tmp_path / "config").mkdir(parents=True, exist_ok=True)
         (tmp_path / "config" / "config.json").write_text(
             json.dumps({"providers.misp.base_url": misp.base_url}))
         h = HostProcess(host_env(tmp_path, SENTINELX_MISP_API_KEY=key))

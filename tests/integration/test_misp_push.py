@@ -80,10 +80,6 @@ def test_target_from_config(sx_dirs, misp, monkeypatch):
     with pytest.raises(MispPushError) as e:
         target_from_config()
     assert e.value.code == "not_configured"
-    monkeypatch.setitem(config.SETTINGS, "providers.misp.base_url",
-                        config.Setting("", config._https_url, "test"))
-    monkeypatch.setitem(config.SETTINGS, "providers.misp.ca_bundle",
-                        config.Setting("", str, "test"))
     config.set_value("providers.misp.base_url", misp.base_url)
     monkeypatch.delenv("SENTINELX_MISP_API_KEY", raising=False)
     with pytest.raises(MispPushError) as e:

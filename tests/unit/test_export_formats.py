@@ -317,3 +317,13 @@ def test_bare_provider_results_and_errors_are_read_too(fmt):
     rec["results"] = [rec["results"][0]["result"], rec["results"][1]["error"], "junk", {"x": 1}]
     out = export.render([rec], fmt, OPTS)
     assert out.count == 1 and "evil" in out.content
+
+
+def test_misp_event_has_one_attribute_per_ioc_even_across_runs():
+    # History exports span runs: the same IOC recorded twice must not become two attributes
+    # (MISP refuses a second attribute with the same type and value in one event).
+    twice = sample() + sample()
+    doc = json.loads(export.render(twice, "misp", OPTS).content)
+    keys = [(a["type"], a["value"]) for a in doc["Event"]["Attribute"]]
+    assert len(keys) == len(set(keys)) == len(json.loads(
+        export.render(sample(), "misp", OPTS).content)["Event"]["Attribute"])

@@ -70,8 +70,6 @@ def test_push_misp_handler_creates_the_event(sx_dirs, monkeypatch):  # noqa: F81
     h.record_batch(run_id, [(r["ioc"], r["combined"], r["results"]) for r in sample()])
     conn.close()
     key = "misp-key-" + "1" * 32
-    monkeypatch.setitem(config.SETTINGS, "providers.misp.base_url",
-                        config.Setting("", config._https_url, "test"))
     monkeypatch.setenv("SENTINELX_MISP_API_KEY", key)
     with FakeMispEvents(api_key=key) as misp:
         config.set_value("providers.misp.base_url", misp.base_url)

@@ -50,8 +50,16 @@ def _attribute(rec: ExportRecord, defanged: bool, ts: str) -> dict[str, Any]:
     return attr
 
 
+def latest_per_ioc(records: Sequence[ExportRecord]) -> list[ExportRecord]:
+    """One record per (type, value), the newest (records come oldest first): MISP refuses two
+    attributes with the same type and value in one event."""
+    by_key = {(r.ioc_type, r.value): r for r in records}
+    return list(by_key.values())
+
+
 def event(records: Sequence[ExportRecord], opts: Options, defanged: bool) -> dict[str, Any]:
     ts = str(int(opts.now.timestamp()))
+    records = latest_per_ioc(records)
     verdicts = {r.verdict for r in records}
     level = next((THREAT_LEVEL[v] for v in ("malicious", "suspicious") if v in verdicts), "4")
     info = " ".join(opts.title.split())[:INFO_MAX] or "SentinelX export"
