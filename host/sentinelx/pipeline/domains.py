@@ -68,6 +68,14 @@ _AV_LABELS = _words(
     "trojandownloader trojandropper trojanspy trojanpsw trojanransom generickd o97m w97m x97m "
     "androidos ransom virtool exploit"
 )
+# TLDs people write in any case (`bar.COM`, `Example.Com`). Other TLDs in capitals after
+# lower-case letters are detection names (AsyncRat.AD, Agent.GEN) or sentence joins (end.The).
+CASE_FREE_TLDS = frozenset({"com", "net", "org", "edu", "gov", "mil", "int", "info", "biz"})
+# The TLDs a host joined from spaced parts (`evil . com`) may end in: `end of sentence . next`
+# and `we got there . in time` stay prose.
+COMMON_TLDS = CASE_FREE_TLDS | frozenset({
+    "ru", "cn", "io", "top", "xyz", "online", "site", "club", "su", "uk", "de", "br",
+})
 # Framework names that are also registered domains but are never indicators in prose.
 _TECH_NAMES = frozenset({"asp.net", "vb.net", "ado.net"})
 
@@ -99,13 +107,14 @@ def looks_like_domain(raw: str, *, defanged: bool, before: str, after: str) -> b
         return False
     if defanged:
         return True
-    # Capitalised TLDs are sentence joins or code/AV names (attack.The, Win32.Trojan.Foo).
-    if not (tld.islower() or tld.isupper()):
-        return False
-    # An upper-case TLD after lower-case labels is a detection name (AsyncRat.AD, Agent.GEN),
-    # not a host: people write hosts all lower-case or all upper-case.
-    if tld.isupper() and any(c.islower() for c in raw):
-        return False
+    if low_tld not in CASE_FREE_TLDS:
+        # Capitalised TLDs are sentence joins or code/AV names (attack.The, Win32.Trojan.Foo).
+        if not (tld.islower() or tld.isupper()):
+            return False
+        # An upper-case TLD after lower-case labels is a detection name (AsyncRat.AD,
+        # Agent.GEN), not a host: people write hosts all lower-case or all upper-case.
+        if tld.isupper() and any(c.islower() for c in raw):
+            return False
     low = [label.lower() for label in labels]
     if ".".join(low) in _TECH_NAMES:
         return False

@@ -13,16 +13,20 @@ from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
 
-# Every defang starts with one of `[ ( { \` or is a zero-width character.
+# Every defang starts with one of `[ ( { \\ : . @` or is a zero-width character.
 _DEFANG_RE = re.compile(
     r"""
-    [\[({\\\u200b\u200c\u200d\u2060\ufeff\u00ad]   # one char set first (see above)
+    [\[({\\:.@\u200b\u200c\u200d\u2060\ufeff\u00ad]   # one char set first (see above)
     (?:
         (?<=[\[({]) [ \t]? (?P<dot> \. | [dD][oO][tT] ) [ \t]? [\])}]   # [.] (.) {.} [dot] (DOT)
       | (?<=[\[({]) [ \t]? (?P<at> @ | [aA][tT] ) [ \t]? [\])}]         # [@] (@) [at] {at}
       | (?<=\[) (?P<sep> :/?/? | //? ) \]                                # [://] [:] [:/] [/] [//]
       | (?<=\() (?P<slash> / ) \)                                        # (/)
+      | (?<=\[) (?P<hdot> \. ) (?=\w)                                    # half bracket: evil[.com
       | (?<=\\) (?P<esc> \. )                                            # regex-style evil\.com
+      | (?<=:) (?P<sslash> // [ \t]{1,2} ) (?=[\w\[])                      # http:// evil.com
+      | (?<=[ \t]\.) (?P<sdot>) (?=[ \t]{0,2}[a-z0-9])                     # evil . com, 1.2.3 . 4
+      | (?<=@) (?P<sat>) (?: (?=[ \t]{1,2}\w) | (?<=[ \t]@)(?=\w) )        # user @ evil.com
       | (?<=[\u200b\u200c\u200d\u2060\ufeff\u00ad]) (?P<zw>)             # zero-width, soft hyphen
     )
     """,
@@ -33,9 +37,14 @@ _DEFANG_RE = re.compile(
 
 _HSPACE = " \t"
 _SCHEMES = {"http", "https", "ftp", "ftps", "sftp", "ws", "wss", "tcp", "udp", "smb", "ssh",
-            "telnet", "rdp", "ldap", "ldaps", "irc", "ircs"}
-# hxxp, hXXp, h**p, h__p, hxtp, htxp and fxp, fxxp: defanged http(s)/ftp(s).
-_DEFANGED_SCHEME_RE = re.compile(r"(?:(h)(?:[x*_]{2}|[x*_]t|t[x*_])|(f)(?:x|xx|tx))p(s?)", re.I)
+            "telnet", "rdp", "ldap", "ldaps", "irc", "ircs", "file", "git", "svn", "rtsp", "smtp",
+            "imap", "pop3", "socks", "socks4", "socks5", "stratum+tcp", "stratum+ssl",
+            "stratum+tls", "stratum+udp"}
+# hxxp, hXXp, h**p, h__p, h00p, hxtp, htxp, hxxts; fxp, fxxp, ftx; sfxp: defanged http(s)/ftp(s)/sftp.
+_DEFANGED_SCHEME_RE = re.compile(
+    r"(?P<http>h(?:[xt*_0]{2}p|[x*_0]{2}t))(?P<hs>s?)|(?P<ftp>f(?:[xt*_]{1,2}p|tx))(?P<fs>s?)"
+    r"|(?P<sftp>sf[xt*_]p)",
+    re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +87,12 @@ def _replacement(m: re.Match[str]) -> str:
         return "@"
     if kind == "zw":
         return ""
+    if kind == "sslash":
+        return "://"
+    if kind == "sdot" or kind == "hdot":
+        return "."
+    if kind == "sat":
+        return "@"
     return m.group(kind)  # sep / slash: the bracketed text itself, e.g. "://" or ":"
 
 
@@ -99,6 +114,83 @@ def _eat_spaces(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _hdot(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """`evil[.com`: a half bracket counts only between two words."""
+    return (start, end) if start > 0 and _is_word(text[start - 1]) else None
+
+
+def _sslash(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """`http:// evil.com`: only after a scheme word (a clock `10:// x` is not one)."""
+    return (start, end) if start > 0 and text[start - 1].isalpha() else None
+
+
+def _spaces_before(text: str, start: int) -> int:
+    s = start
+    while s > start - 2 and s > 0 and text[s - 1] in _HSPACE:
+        s -= 1
+    return s
+
+
+def _spaces_after(text: str, end: int) -> int:
+    e = end
+    while e < end + 2 and e < len(text) and text[e] in _HSPACE:
+        e += 1
+    return e
+
+
+def _sat(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """`user @ evil.com`: spaces round an at sign, with a word on both sides."""
+    s, e = _spaces_before(text, start), _spaces_after(text, end)
+    if s > 0 and text[s - 1].isalnum() and e < len(text) and text[e].isalnum():
+        return s, e
+    return None
+
+
+# A scheme and its separator at the start of a token: `http://`, `hxxp:\\`, `https:__`.
+_SCHEME_START_RE = re.compile(r"[a-z][a-z0-9+*_.-]{1,11}:(?://|\\\\|__)|h[a-z0-9*_]{2}ps?__", re.I)
+_LOOKBACK = 256  # how far back a spaced dot looks for the start of its URL (keeps it O(1))
+
+
+def _in_url_token(text: str, pos: int) -> bool:
+    """Whether the token ending at `pos` starts with a scheme (`http://evil .com`), also when
+    the scheme stands apart (`http:// evil .com`)."""
+    lo = max(0, pos - _LOOKBACK)
+    i = pos
+    while i > lo and not text[i - 1].isspace():
+        i -= 1
+    if _SCHEME_START_RE.match(text, i, pos):
+        return True
+    j = i
+    while j > lo and j > i - 2 and text[j - 1] in _HSPACE:
+        j -= 1
+    k = j
+    while k > lo and not text[k - 1].isspace():
+        k -= 1
+    m = _SCHEME_START_RE.match(text, k, j)
+    return j < i and m is not None and m.end() == j
+
+
+def _sdot(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """`evil . com`, `1.2.3 . 4`, `http://evil .com/a`: spaces before a dot.
+
+    `end . Next` stays prose: a dot with spaces on both sides joins only between two digits or
+    before a lower-case word (the domain rules then ask for a common TLD, see match.py); a dot
+    with spaces before it only joins inside a URL that has a scheme (`the .com TLD` stays).
+    """
+    s, e = _spaces_before(text, start), _spaces_after(text, end)
+    if s == start or s == 0 or e >= len(text) or not text[s - 1].isalnum():
+        return None
+    left, right = text[s - 1], text[e]
+    if e > end:
+        if (left.isdigit() and right.isdigit()) or right.islower():
+            return s, e
+        return None
+    return (s, e) if _in_url_token(text, s) else None
+
+
+_SPACED = {"hdot": _hdot, "sslash": _sslash, "sdot": _sdot, "sat": _sat}
+
+
 def refang(text: str) -> Refanged:
     """Replace every defang form with its plain character(s); linear in len(text)."""
     # 'i' (4 bytes) is plenty: inputs are capped at a few MB, far below 2 GiB.
@@ -111,9 +203,16 @@ def refang(text: str) -> Refanged:
         start, end = m.span()
         if start < last:  # a widened (space-eating) replacement already covered this
             continue
-        if m.lastgroup in ("dot", "at"):
+        kind = m.lastgroup
+        if kind in ("dot", "at"):
             start, end = _eat_spaces(text, start, end)
-            start = max(start, last)
+        elif kind in _SPACED:
+            span = _SPACED[kind](text, start, end)
+            if span is None:
+                continue
+            start, end = span
+        if start < last:
+            continue
         repl = _replacement(m)
         pieces.append(text[last:start])
         out_len += start - last
@@ -147,4 +246,8 @@ def refang_scheme(scheme: str) -> str | None:
     m = _DEFANGED_SCHEME_RE.fullmatch(low)
     if m is None:
         return None
-    return ("http" if m.group(1) else "ftp") + m.group(3)
+    if m.group("http"):
+        return "http" + m.group("hs")
+    if m.group("ftp"):
+        return "ftp" + m.group("fs")
+    return "sftp"
