@@ -13,10 +13,10 @@ from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
 
-# Every defang starts with one of `[ ( { \\ : . @` or is a zero-width character.
+# Every defang starts with one of `[ ( { \\ : . / @` or is a zero-width character.
 _DEFANG_RE = re.compile(
     r"""
-    [\[({\\:.@\u200b\u200c\u200d\u2060\ufeff\u00ad]   # one char set first (see above)
+    [\[({\\:./@\u200b\u200c\u200d\u2060\ufeff\u00ad]   # one char set first (see above)
     (?:
         (?<=[\[({]) [ \t]? (?P<dot> \. | [dD][oO][tT] ) [ \t]? [\])}]   # [.] (.) {.} [dot] (DOT)
       | (?<=[\[({]) [ \t]? (?P<at> @ | [aA][tT] ) [ \t]? [\])}]         # [@] (@) [at] {at}
@@ -26,6 +26,7 @@ _DEFANG_RE = re.compile(
       | (?<=\\) (?P<esc> \. )                                            # regex-style evil\.com
       | (?<=:) (?P<sslash> // [ \t]{1,2} ) (?=[\w\[])                      # http:// evil.com
       | (?<=[ \t]\.) (?P<sdot>) (?=[ \t]{0,2}[a-z0-9])                     # evil . com, 1.2.3 . 4
+      | (?<=[ \t]/) (?P<spath>) (?=[\w.~%-])                                # http://evil.com /a
       | (?<=@) (?P<sat>) (?: (?=[ \t]{1,2}\w) | (?<=[ \t]@)(?=\w) )        # user @ evil.com
       | (?<=[\u200b\u200c\u200d\u2060\ufeff\u00ad]) (?P<zw>)             # zero-width, soft hyphen
     )
@@ -93,6 +94,8 @@ def _replacement(m: re.Match[str]) -> str:
         return "."
     if kind == "sat":
         return "@"
+    if kind == "spath":
+        return "/"
     return m.group(kind)  # sep / slash: the bracketed text itself, e.g. "://" or ":"
 
 
@@ -114,12 +117,12 @@ def _eat_spaces(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _hdot(text: str, start: int, end: int) -> tuple[int, int] | None:
+def _hdot(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
     """`evil[.com`: a half bracket counts only between two words."""
     return (start, end) if start > 0 and _is_word(text[start - 1]) else None
 
 
-def _sslash(text: str, start: int, end: int) -> tuple[int, int] | None:
+def _sslash(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
     """`http:// evil.com`: only after a scheme word (a clock `10:// x` is not one)."""
     return (start, end) if start > 0 and text[start - 1].isalpha() else None
 
@@ -138,7 +141,7 @@ def _spaces_after(text: str, end: int) -> int:
     return e
 
 
-def _sat(text: str, start: int, end: int) -> tuple[int, int] | None:
+def _sat(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
     """`user @ evil.com`: spaces round an at sign, with a word on both sides."""
     s, e = _spaces_before(text, start), _spaces_after(text, end)
     if s > 0 and text[s - 1].isalnum() and e < len(text) and text[e].isalnum():
@@ -170,7 +173,7 @@ def _in_url_token(text: str, pos: int) -> bool:
     return j < i and m is not None and m.end() == j
 
 
-def _sdot(text: str, start: int, end: int) -> tuple[int, int] | None:
+def _sdot(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
     """`evil . com`, `1.2.3 . 4`, `http://evil .com/a`: spaces before a dot.
 
     `end . Next` stays prose: a dot with spaces on both sides joins only between two digits or
@@ -185,10 +188,30 @@ def _sdot(text: str, start: int, end: int) -> tuple[int, int] | None:
         if (left.isdigit() and right.isdigit()) or right.islower():
             return s, e
         return None
-    return (s, e) if _in_url_token(text, s) else None
+    return (s, e) if _in_url(text, s, url_until) else None
 
 
-_SPACED = {"hdot": _hdot, "sslash": _sslash, "sdot": _sdot, "sat": _sat}
+def _spath(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
+    """`http://evil.com /a/b`: spaces before the path of a URL that has a scheme."""
+    s = _spaces_before(text, start)
+    if s == start or s == 0 or not text[s - 1].isalnum():
+        return None
+    return (s, end) if _in_url(text, s, url_until) else None
+
+
+_WS_RE = re.compile(r"\s")
+
+
+def _in_url(text: str, pos: int, url_until: int) -> bool:
+    """Inside a URL with a scheme: right after an earlier URL join (`http:// evil .com /a`
+    joins three times) with no blank since, or in a token that starts with a scheme."""
+    if 0 < url_until <= pos and _WS_RE.search(text, url_until, pos) is None:
+        return True
+    return _in_url_token(text, pos)
+
+
+_SPACED = {"hdot": _hdot, "sslash": _sslash, "sdot": _sdot, "sat": _sat, "spath": _spath}
+_URL_JOINS = frozenset({"sslash", "sdot", "spath"})
 
 
 def refang(text: str) -> Refanged:
@@ -198,6 +221,7 @@ def refang(text: str) -> Refanged:
     chunks: list[str] = []
     pieces: list[str] = []
     last = 0  # end of the previous replacement, in the original
+    url_until = 0  # end of the last join made inside a URL (`http:// evil .com /a`)
     out_len = 0
     for m in _DEFANG_RE.finditer(text):
         start, end = m.span()
@@ -207,10 +231,12 @@ def refang(text: str) -> Refanged:
         if kind in ("dot", "at"):
             start, end = _eat_spaces(text, start, end)
         elif kind in _SPACED:
-            span = _SPACED[kind](text, start, end)
+            span = _SPACED[kind](text, start, end, url_until)
             if span is None:
                 continue
             start, end = span
+            if kind in _URL_JOINS and (kind != "sdot" or text[end - 1] == "."):
+                url_until = end
         if start < last:
             continue
         repl = _replacement(m)
