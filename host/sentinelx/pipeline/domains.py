@@ -90,11 +90,13 @@ def _labels_ok(labels: list[str]) -> bool:
     return True
 
 
-def looks_like_domain(raw: str, *, defanged: bool, before: str, after: str) -> bool:
+def looks_like_domain(raw: str, *, defanged: bool, before: str, after: str,
+                      path_follows: bool = False) -> bool:
     """Whether `raw` (refanged, original case, no trailing dot) is a hostname.
 
     `before`/`after` are the characters just outside the candidate ('' at text edges);
-    `defanged` says the analyst wrote it defanged, which proves it is an indicator.
+    `defanged` says the analyst wrote it defanged, which proves it is an indicator;
+    `path_follows` that a URL path comes next (`transfer.sh/a/b`): files are not folders.
     """
     if len(raw) > 253:  # checked before splitting: a 4 MB `a.a.a...` must not become 2M strings
         return False
@@ -128,7 +130,8 @@ def looks_like_domain(raw: str, *, defanged: bool, before: str, after: str) -> b
     sld = low[-2]
     if len(low) == 2 and sld in _FILE_BASENAMES:
         return False
-    if low_tld in FILE_EXT_TLDS and (len(low) == 2 or sld in _FILE_EXTS or sld.isdigit()):
+    if low_tld in FILE_EXT_TLDS and (len(low) == 2 or sld in _FILE_EXTS or sld.isdigit()) and not (
+            path_follows and len(low) == 2 and sld not in _FILE_EXTS and not sld.isdigit()):
         return False
     if len(low) >= 3 and sld in _FILE_EXTS and low_tld in _FILE_EXTS | FILE_EXT_TLDS:
         return False

@@ -226,7 +226,8 @@ def _domain(ref: Refanged, m: re.Match[str]) -> Hit | None:
     if spaced and raw.rpartition(".")[2].lower() not in COMMON_TLDS:
         return None
     if not looks_like_domain(raw, defanged=not spaced and _defanged(ref, start, end),
-                             before=text[start - 1:start], after=text[end:end + 1]):
+                             before=text[start - 1:start], after=text[end:end + 1],
+                             path_follows=_PATH_AFTER_RE.match(text, end) is not None):
         return None
     return Hit(IOCType.DOMAIN, raw.lower(), start, end)
 
@@ -236,6 +237,7 @@ _PATH_START_RE = re.compile(r"(?::[0-9]{1,5})?[/?#]")
 _PORT_RE = re.compile(r":[0-9]{1,5}")
 _CIDR_RE = re.compile(r"/[0-9]{1,3}")
 _LIST_SEP_RE = re.compile(r"[,;]")
+_PATH_AFTER_RE = re.compile(r"/[\w~%-]")
 
 
 def _schemeless(ref: Refanged, host: Hit, stop: int) -> tuple[Hit | None, int]:
@@ -247,6 +249,8 @@ def _schemeless(ref: Refanged, host: Hit, stop: int) -> tuple[Hit | None, int]:
     (`evil.com/a,bad.net`, `10.0.0.0/8;192.168.0.0/16` are lists).
     """
     text, start = ref.text, host.start
+    if text[start - 1:start] in ("/", "\\"):  # /var/www/evil.com/index.php is a file path
+        return None, host.end
     end = url_end(text, start, stop)
     tail = text[host.end:end]
     port = _PORT_RE.match(tail)

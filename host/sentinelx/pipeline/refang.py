@@ -18,11 +18,12 @@ _DEFANG_RE = re.compile(
     r"""
     [\[({\\:./@\u200b\u200c\u200d\u2060\ufeff\u00ad]   # one char set first (see above)
     (?:
-        (?<=[\[({]) [ \t]? (?P<dot> \. | [dD][oO][tT] ) [ \t]? [\])}]   # [.] (.) {.} [dot] (DOT)
+        (?<=[\[({]) [ \t]{0,3} (?P<dot> \. | [dD][oO][tT] ) [ \t]{0,3} [\])}]   # [.] ( . ) [dot]
       | (?<=[\[({]) [ \t]? (?P<at> @ | [aA][tT] ) [ \t]? [\])}]         # [@] (@) [at] {at}
       | (?<=\[) (?P<sep> :/?/? | //? ) \]                                # [://] [:] [:/] [/] [//]
       | (?<=\() (?P<slash> / ) \)                                        # (/)
       | (?<=\[) (?P<hdot> \. ) (?=\w)                                    # half bracket: evil[.com
+      | (?<=\[) (?P<bnum> [0-9]{1,3} ) \]                                 # 1.2.3.[4]
       | (?<=\\) (?P<esc> \. )                                            # regex-style evil\.com
       | (?<=:) (?P<sslash> // [ \t]{1,2} ) (?=[\w\[])                      # http:// evil.com
       | (?<=[ \t]\.) (?P<sdot>) (?=[ \t]{0,2}[a-z0-9])                     # evil . com, 1.2.3 . 4
@@ -94,6 +95,8 @@ def _replacement(m: re.Match[str]) -> str:
         return "."
     if kind == "sat":
         return "@"
+    if kind == "bnum":
+        return m.group("bnum")
     if kind == "spath":
         return "/"
     return m.group(kind)  # sep / slash: the bracketed text itself, e.g. "://" or ":"
@@ -106,9 +109,9 @@ def _is_word(ch: str) -> bool:
 def _eat_spaces(text: str, start: int, end: int) -> tuple[int, int]:
     """`evil [.] com` -> treat the spaces round the defang as part of it (word on both sides)."""
     s, e = start, end
-    while s > start - 2 and s > 0 and text[s - 1] in _HSPACE:
+    while s > start - 3 and s > 0 and text[s - 1] in _HSPACE:
         s -= 1
-    while e < end + 2 and e < len(text) and text[e] in _HSPACE:
+    while e < end + 3 and e < len(text) and text[e] in _HSPACE:
         e += 1
     if s == start and e == end:
         return start, end
@@ -120,6 +123,13 @@ def _eat_spaces(text: str, start: int, end: int) -> tuple[int, int]:
 def _hdot(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
     """`evil[.com`: a half bracket counts only between two words."""
     return (start, end) if start > 0 and _is_word(text[start - 1]) else None
+
+
+def _bnum(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
+    """`1[.]2[.]3.[4]`: a bracketed last octet, right after a dot that follows a digit."""
+    if start >= 2 and text[start - 1] == "." and text[start - 2].isdigit():
+        return start, end
+    return None
 
 
 def _sslash(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
@@ -210,7 +220,7 @@ def _in_url(text: str, pos: int, url_until: int) -> bool:
     return _in_url_token(text, pos)
 
 
-_SPACED = {"hdot": _hdot, "sslash": _sslash, "sdot": _sdot, "sat": _sat, "spath": _spath}
+_SPACED = {"hdot": _hdot, "bnum": _bnum, "sslash": _sslash, "sdot": _sdot, "sat": _sat, "spath": _spath}
 _URL_JOINS = frozenset({"sslash", "sdot", "spath"})
 
 
