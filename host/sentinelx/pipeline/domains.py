@@ -71,6 +71,8 @@ _AV_LABELS = _words(
 # TLDs people write in any case (`bar.COM`, `Example.Com`). Other TLDs in capitals after
 # lower-case letters are detection names (AsyncRat.AD, Agent.GEN) or sentence joins (end.The).
 CASE_FREE_TLDS = frozenset({"com", "net", "org", "edu", "gov", "mil", "int", "info", "biz"})
+# Code namespaces that end in a Title-case TLD: System.Net, Microsoft.Com.
+_NAMESPACES = _words("system microsoft windows java javax android")
 # The TLDs a host joined from spaced parts (`evil . com`) may end in: `end of sentence . next`
 # and `we got there . in time` stay prose.
 COMMON_TLDS = CASE_FREE_TLDS | frozenset({
@@ -105,10 +107,15 @@ def looks_like_domain(raw: str, *, defanged: bool, before: str, after: str,
         return False
     tld = labels[-1]
     low_tld = tld.lower()
+    # `8.8.8.8.in`, `1.2.3.4.a`: an address with a word glued on, not a name.
+    if all(label.isdigit() for label in labels[:-1]):
+        return False
     if low_tld not in known_tlds():
         return False
     if defanged:
         return True
+    if tld.istitle() and (after == ";" or labels[0].lower() in _NAMESPACES):
+        return False  # `using System.Net;`: a namespace, not `Example.Com`
     if low_tld not in CASE_FREE_TLDS:
         # Capitalised TLDs are sentence joins or code/AV names (attack.The, Win32.Trojan.Foo).
         if not (tld.islower() or tld.isupper()):

@@ -30,6 +30,12 @@ _URL_STOP = (r"\s\u00a0\u2000-\u200a\u2028\u2029\u202f\u205f\u3000<>\"'`{}|^"
 # also bounds how far a failed match reads). A dotted local part (`first.last`) may not use the
 # rarer signs, so `example.com/?u=a@b.com` is not one long address.
 _ATEXT = r"\w%+=#!$&*?^~/-"
+# A host name. It may start after a lone dot or dash (`([.]evil[.]com)`, `</b>.evil.com`,
+# `-evil.com` at the start of a line), but never inside a longer name, e-mail or IP.
+_DOMAIN = r"""
+    (?P<domain> (?<![\w@%+]) (?<![\w.@%+-]\.) (?<![^\s]-) (?: [a-z0-9_-]++ \. (?=[a-z0-9_-]) )++
+                (?: xn--[a-z0-9-]++ | [a-z]{2,63}+ ) (?![\w-]) )
+"""
 _IOC_RE = re.compile(
     rf"""
       (?P<url> (?<![\w+.-])
@@ -37,17 +43,18 @@ _IOC_RE = re.compile(
                (?=[^{_URL_STOP}]) )
     | (?P<email> (?u: (?<![\w.%+]) (?: \w (?: [\w%+-] | \.(?=[\w%+-]) ){{0,63}}+
                                                 | \w [{_ATEXT}]{{0,63}}+ ) )
-                 @ (?: \[ (?:ipv6:)? [0-9a-f:.]{{2,45}}+ \] | (?u: [^\W_] [\w-]*+ (?: \.[\w-]++ )++ ) ) )
+                 @ (?: \[ (?:ipv6:)? [0-9a-f:.]{{2,45}}+ \] | (?u: [^\W_] (?:[\w-]*[^\W_])? (?: \.[^\W_] (?:[\w-]*[^\W_])? )++ ) ) )
     | (?P<ipv6> (?<![\w:]) (?<!\w\.) (?: [0-9a-f]{{1,4}} | (?=::) ) (?: :[0-9a-f]{{0,4}} ){{2,7}}+
                 (?: \.[0-9]{{1,3}} ){{0,3}}+ (?: %[0-9a-z._-]++ )? (?! [0-9a-z] | :[0-9a-z:] ) )
     | (?P<ipv4> (?<!\w) (?<![^.]\.) (?<!^\.) (?: [0-9]{{1,3}}\. ){{3}} [0-9]{{1,3}} (?! \w | \.\w ) )
     | (?P<hash> (?<![0-9a-z]) [0-9a-f]{{32,}}+ (?![0-9a-z]) )
     | (?P<cve> (?<![0-9a-z]) cve [{_DASHES}] (?:19|20)[0-9]{{2}} [{_DASHES}] [0-9]{{4,7}} (?![0-9]) )
-    | (?P<domain> (?<![\w@%+]) (?<![\w.@%+-]\.) (?<![^\s]-) (?: [a-z0-9_-]++ \. (?=[a-z0-9_-]) )++
-                  (?: xn--[a-z0-9-]++ | [a-z]{{2,63}}+ ) (?![\w-]) )
+    | {_DOMAIN}
     """,
     re.ASCII | re.IGNORECASE | re.VERBOSE,
 )
+# The domain branch alone, for a hex run that turned out to be a label.
+_DOMAIN_RE = re.compile(_DOMAIN, re.ASCII | re.IGNORECASE | re.VERBOSE)
 _HASH_TYPES = {32: IOCType.MD5, 40: IOCType.SHA1, 64: IOCType.SHA256}
 # The `(?: /...)?` tails of the ipv4 and domain branches swallow a scheme-less path (so
 # `evil.com/a/b.php` is one host), up to a comma or semicolon (`10.0.0.0/8,172.16.0.0/12`).
@@ -173,7 +180,8 @@ def _ipv4(ref: Refanged, m: re.Match[str]) -> Hit | None:
 def _hash(ref: Refanged, m: re.Match[str]) -> Hit | None:
     raw = m.group()
     kind = _HASH_TYPES.get(len(raw))
-    if kind is None or raw.isdigit():  # wrong length, or a long decimal number
+    # Wrong length, a long decimal number, or a placeholder (`0000...`, `ffff...`).
+    if kind is None or raw.isdigit() or raw.count(raw[0]) == len(raw):
         return None
     return Hit(kind, raw.lower(), m.start(), m.end())
 
@@ -232,8 +240,9 @@ def _domain(ref: Refanged, m: re.Match[str]) -> Hit | None:
     return Hit(IOCType.DOMAIN, raw.lower(), start, end)
 
 
-# After a host: an optional port, then a path, query or fragment (`evil.com:8080/a`).
-_PATH_START_RE = re.compile(r"(?::[0-9]{1,5})?[/?#]")
+# After a host: an optional port, then a path (`evil.com:8080/a`). Not `?` or `#`:
+# `client=10.0.0.5#53122` is a BIND log's port.
+_PATH_START_RE = re.compile(r"(?::[0-9]{1,5})?/")
 _PORT_RE = re.compile(r":[0-9]{1,5}")
 _CIDR_RE = re.compile(r"/[0-9]{1,3}")
 _LIST_SEP_RE = re.compile(r"[,;]")
@@ -312,6 +321,18 @@ def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:
                 # but hash/CVE from starting inside the name, so this stays linear.
                 pos = m.start() + 1 if kind == "domain" else m.end()
                 continue
+        elif kind == "email":
+            yield from _email(ref, m)
+            hit, pos = None, m.end()
+        else:
+            hit, pos = _SIMPLE[kind](ref, m), m.end()  # type: ignore[index]
+            if hit is None and kind == "hash" and text[pos:pos + 1] == ".":
+                # A hex label, not a hash: `aaaa...(63).com`. One bounded retry as a host.
+                d = _DOMAIN_RE.match(text, m.start(), end)
+                if d is not None:
+                    hit = _domain(ref, d)
+                    pos = d.end()  # never read that dotted run again (`<hex63>.<hex63>...`)
+        if hit is not None and kind != "url" and hit.type in (IOCType.DOMAIN, IOCType.IPV4):
             if hit.end >= body_end:
                 body_end = _URL_BODY_RE.match(text, hit.end, end).end()  # type: ignore[union-attr]
             if hit.end >= list_end:  # cached like body_end: no separator before it
@@ -319,11 +340,6 @@ def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:
                 list_end = sep.start() if sep else end
             hits, pos = _host_then_path(ref, hit, end, min(body_end, list_end))
             yield from hits
-            hit = None
-        elif kind == "email":
-            yield from _email(ref, m)
-            hit, pos = None, m.end()
-        else:
-            hit, pos = _SIMPLE[kind](ref, m), m.end()  # type: ignore[index]
+            continue
         if hit is not None:
             yield hit

@@ -113,7 +113,8 @@ def _eat_spaces(text: str, start: int, end: int) -> tuple[int, int]:
         s -= 1
     while e < end + 3 and e < len(text) and text[e] in _HSPACE:
         e += 1
-    if s == start and e == end:
+    # Both sides or neither: `see [.]evil[.]com` is a leading defang, not `see.evil.com`.
+    if s == start or e == end:
         return start, end
     if s > 0 and _is_word(text[s - 1]) and e < len(text) and _is_word(text[e]):
         return s, e
