@@ -1,12 +1,14 @@
-"""Extraction benchmark: sentinelx vs iocsearcher vs iocextract, speed and accuracy.
+"""Extraction benchmark: sentinelx vs iocsearcher, iocextract and ioc-extractor, speed and accuracy.
 
     .venv/bin/python bench/extract_bench.py [--quick]
 
 Prints, in one run: seconds and MB/s for each tool at 64 KB, 256 KB, 1 MB and 4 MB of
-report-like text (iocextract only where it finishes within a minute), the speed ratios, the
-4 MB / 1 MB cost ratio, `sentinelx extract` end to end, and precision/recall/F1 of all three
-on the labelled corpus in tests/data/. The helpers here (report generator, corpus scoring)
-are also used by the unit tests, so the figures and the tests measure the same thing.
+report-like text (iocextract only where it finishes within a minute; ioc-extractor, the npm
+package, under node when node is there), the speed ratios, the 4 MB / 1 MB cost ratio,
+`sentinelx extract` end to end, precision/recall/F1 on the labelled corpora in tests/data/,
+and the peer suites when ../shared/bench/extraction-peers/ is there (bench/extract_peers.py).
+The helpers here (report generator, corpus scoring) are also used by the unit tests, so the
+figures and the tests measure the same thing.
 """
 
 from __future__ import annotations
@@ -326,9 +328,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="skip the 4 MB library runs")
     args = ap.parse_args(argv)
 
+    from bench import extract_peers
+
+    iocx = extract_peers.ioc_extractor_dir()
+    if iocx is None:
+        print("ioc-extractor: skipped (needs node, and npm once to install "
+              f"{extract_peers.IOC_EXTRACTOR})")
+    tools = ("sentinelx", "iocsearcher", "iocextract", *(("ioc-extractor",) if iocx else ()))
     print("== speed (report-like text, ~15% of paragraphs carry IOCs; sentinelx best of 7, "
-          "libraries one run) ==")
-    print(f"{'size':>7}  {'tool':<11} {'seconds':>9} {'MB/s':>8}")
+          "ioc-extractor best of 3 in one warm node process, the others one run) ==")
+    print(f"{'size':>7}  {'tool':<13} {'seconds':>9} {'MB/s':>8}")
     rows: dict[tuple[int, str], float | None] = {}
     prev_ie: tuple[int, float] | None = None
     for size in SIZES:
@@ -342,21 +351,23 @@ def main(argv: list[str] | None = None) -> int:
             t = _time_iocextract(text, IOCEXTRACT_LIMIT_S)
             rows[(size, "iocextract")] = t
             prev_ie = (size, t) if t is not None else (size, float("inf"))
-        for tool in ("sentinelx", "iocsearcher", "iocextract"):
+        if iocx is not None:
+            rows[(size, "ioc-extractor")] = extract_peers.time_ioc_extractor(iocx, text)
+        for tool in tools:
             if (size, tool) not in rows:
-                print(f"{_label(size):>7}  {tool:<11} {'skipped':>9}")
+                print(f"{_label(size):>7}  {tool:<13} {'skipped':>9}")
                 continue
             t = rows[(size, tool)]
             if t is None:
-                print(f"{_label(size):>7}  {tool:<11} {'>60 s':>9} {'(killed)':>8}")
+                print(f"{_label(size):>7}  {tool:<13} {'>60 s':>9} {'(killed)':>8}")
             else:
-                print(f"{_label(size):>7}  {tool:<11} {t:9.3f} {mb / t:8.2f}")
+                print(f"{_label(size):>7}  {tool:<13} {t:9.3f} {mb / t:8.2f}")
 
     print("\n== speed ratios (how many times faster sentinelx is) ==")
     for size in SIZES:
         sx = rows[(size, "sentinelx")]
         parts = []
-        for tool in ("iocsearcher", "iocextract"):
+        for tool in tools[1:]:
             t = rows.get((size, tool))
             parts.append(f"vs {tool}: {t / sx:7.1f}x" if t and sx else f"vs {tool}:     n/a")
         print(f"{_label(size):>7}  " + "   ".join(parts))
@@ -368,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
           f"start-up), 1 MB {cli:.3f} s = {1.048576 / cli:.1f} MB/s overall, "
           f"{1.048576 / max(cli - empty, 1e-9):.1f} MB/s beyond start-up")
 
-    for path in sorted(CORPUS.parent.glob("ioc_corpus*.jsonl")):
+    corpora = sorted(CORPUS.parent.glob("ioc_corpus*.jsonl"))
+    for path in corpora:
         cases = load_corpus(path)
         print(f"\n== accuracy on {path.relative_to(ROOT)} ({len(cases)} cases) ==")
         print(f"{'tool':<11} {'TP':>5} {'FP':>5} {'FN':>5} {'precision':>10} {'recall':>8} "
@@ -378,8 +390,13 @@ def main(argv: list[str] | None = None) -> int:
             s = score_corpus(cases, fn)
             print(f"{name:<11} {s.tp:5d} {s.fp:5d} {s.fn:5d} {s.precision:10.3f} "
                   f"{s.recall:8.3f} {s.f1:7.3f}")
+    if iocx is not None:
+        print("\n== ioc-extractor on the same corpora (TP FP FN precision recall F1) ==")
+        extract_peers.print_ioc_extractor_accuracy(iocx, corpora)
+    extract_peers.print_peer_suites()
     return 0
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))  # `bench.extract_peers`, when run as a script
     sys.exit(main())

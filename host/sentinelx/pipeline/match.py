@@ -30,6 +30,9 @@ _URL_STOP = (r"\s\u00a0\u2000-\u200a\u2028\u2029\u202f\u205f\u3000<>\"'`{}|^"
 # also bounds how far a failed match reads). A dotted local part (`first.last`) may not use the
 # rarer signs, so `example.com/?u=a@b.com` is not one long address.
 _ATEXT = r"\w%+=#!$&*?^~/-"
+# A host label of an e-mail, in any script; it neither starts nor ends with a dash (`-----`
+# round an address is decoration).
+_LABEL = r"[^\W_] (?:[\w-]*[^\W_])?"
 # A host name. It may start after a lone dot or dash (`([.]evil[.]com)`, `</b>.evil.com`,
 # `-evil.com` at the start of a line), but never inside a longer name, e-mail or IP.
 _DOMAIN = r"""
@@ -43,7 +46,8 @@ _IOC_RE = re.compile(
                (?=[^{_URL_STOP}]) )
     | (?P<email> (?u: (?<![\w.%+]) (?: \w (?: [\w%+-] | \.(?=[\w%+-]) ){{0,63}}+
                                                 | \w [{_ATEXT}]{{0,63}}+ ) )
-                 @ (?: \[ (?:ipv6:)? [0-9a-f:.]{{2,45}}+ \] | (?u: [^\W_] (?:[\w-]*[^\W_])? (?: \.[^\W_] (?:[\w-]*[^\W_])? )++ ) ) )
+                 @ (?: \[ (?:ipv6:)? [0-9a-f:.]{{2,45}}+ \]
+                     | (?u: {_LABEL} (?: \.{_LABEL} )++ ) ) )
     | (?P<ipv6> (?<![\w:]) (?<!\w\.) (?: [0-9a-f]{{1,4}} | (?=::) ) (?: :[0-9a-f]{{0,4}} ){{2,7}}+
                 (?: \.[0-9]{{1,3}} ){{0,3}}+ (?: %[0-9a-z._-]++ )? (?! [0-9a-z] | :[0-9a-z:] ) )
     | (?P<ipv4> (?<!\w) (?<![^.]\.) (?<!^\.) (?: [0-9]{{1,3}}\. ){{3}} [0-9]{{1,3}} (?! \w | \.\w ) )
@@ -119,7 +123,7 @@ def _url(ref: Refanged, m: re.Match[str], body_end: int) -> tuple[Hit | None, in
 
 
 def _tld_known(tld: str) -> bool:
-    """A TLD of the root zone, also when written in Unicode (`.商務`, `.рус`)."""
+    """A TLD of the root zone, also when written in Unicode (`.商務`, `.рф`)."""
     low = tld.lower()
     if low in known_tlds():
         return True
