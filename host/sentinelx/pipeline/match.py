@@ -90,21 +90,21 @@ def _original(ref: Refanged, start: int, end: int) -> str:
     return ref.original[o_start:o_end]
 
 
+def _written(ref: Refanged, start: int, end: int) -> tuple[bool, bool]:
+    """(defanged, spaced) for a span: whether the analyst wrote brackets, words or escapes
+    there (`evil[.]com`), or only spaces (`evil . com`), which prove nothing: prose has them."""
+    if not ref.r_starts:  # nothing was refanged in this text
+        return False, False
+    now = ref.text[start:end]
+    original = _original(ref, start, end)
+    if original == now:
+        return False, False
+    spaced = original.replace(" ", "").replace("\t", "") == now
+    return not spaced, spaced
+
+
 def _defanged(ref: Refanged, start: int, end: int) -> bool:
-    """Whether the analyst wrote brackets, words or escapes there (`evil[.]com`): spaces
-    alone (`evil . com`) prove nothing, since prose has them too."""
-    original = _original(ref, start, end)
-    return original != ref.text[start:end] and _unspaced(original) != ref.text[start:end]
-
-
-def _unspaced(s: str) -> str:
-    return s.replace(" ", "").replace("\t", "")
-
-
-def _spaced(ref: Refanged, start: int, end: int) -> bool:
-    """Whether the span was joined from spaced parts only (`evil . com`, `user @ evil.com`)."""
-    original = _original(ref, start, end)
-    return original != ref.text[start:end] and _unspaced(original) == ref.text[start:end]
+    return _written(ref, start, end)[0]
 
 
 # The body of a URL runs to the next stop character. The url branch of _IOC_RE matches only
@@ -233,11 +233,11 @@ def _cve(ref: Refanged, m: re.Match[str]) -> Hit:
 def _domain(ref: Refanged, m: re.Match[str]) -> Hit | None:
     text, start, end = ref.text, m.start("domain"), m.end("domain")
     raw = m.group("domain")
-    spaced = _spaced(ref, start, end)
+    defanged, spaced = _written(ref, start, end)
     # `end of sentence . next`: a host joined from spaced parts needs a common TLD.
     if spaced and raw.rpartition(".")[2].lower() not in COMMON_TLDS:
         return None
-    if not looks_like_domain(raw, defanged=not spaced and _defanged(ref, start, end),
+    if not looks_like_domain(raw, defanged=defanged,
                              before=text[start - 1:start], after=text[end:end + 1],
                              path_follows=_PATH_AFTER_RE.match(text, end) is not None):
         return None
@@ -278,12 +278,10 @@ def _schemeless(ref: Refanged, host: Hit, stop: int) -> tuple[Hit | None, int]:
     return Hit(IOCType.URL, value, start, end), end
 
 
-def _host_then_path(ref: Refanged, host: Hit, end: int, stop: int) -> tuple[list[Hit], int]:
-    """The host, and the scheme-less URL it starts if a path follows (with the hashes and
-    CVEs inside it). Returns the hits and where scanning resumes."""
+def _host_then_path(ref: Refanged, host: Hit, stop: int) -> tuple[list[Hit], int]:
+    """The host, and the scheme-less URL it starts (with the hashes and CVEs inside it), for a
+    host that a path follows. Returns the hits and where scanning resumes."""
     text = ref.text
-    if not _PATH_START_RE.match(text, host.end, end):
-        return [host], host.end
     url, url_stop = _schemeless(ref, host, stop)
     if url is None:
         return [host], host.end
@@ -319,6 +317,7 @@ def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:
                 hit = _host_after_bad_scheme(ref, m, body_end)
         elif kind == "domain" or kind == "ipv4":
             hit = _domain(ref, m) if kind == "domain" else _ipv4(ref, m)
+            pos = m.end()
             if hit is None:
                 # Rejected dotted names (Exploit.MSOffice.CVE-2017-11882.gen, sample_<md5>.exe)
                 # may still hold a CVE or hash: rescan them. Look-behinds stop every branch
@@ -336,13 +335,14 @@ def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:
                 if d is not None:
                     hit = _domain(ref, d)
                     pos = d.end()  # never read that dotted run again (`<hex63>.<hex63>...`)
-        if hit is not None and kind != "url" and hit.type in (IOCType.DOMAIN, IOCType.IPV4):
+        if (hit is not None and kind != "url" and hit.type in (IOCType.DOMAIN, IOCType.IPV4)
+                and _PATH_START_RE.match(text, hit.end, end)):
             if hit.end >= body_end:
                 body_end = _URL_BODY_RE.match(text, hit.end, end).end()  # type: ignore[union-attr]
             if hit.end >= list_end:  # cached like body_end: no separator before it
                 sep = _LIST_SEP_RE.search(text, hit.end, end)
                 list_end = sep.start() if sep else end
-            hits, pos = _host_then_path(ref, hit, end, min(body_end, list_end))
+            hits, pos = _host_then_path(ref, hit, min(body_end, list_end))
             yield from hits
             continue
         if hit is not None:
