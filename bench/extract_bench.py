@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{extract_peers.IOC_EXTRACTOR})")
     tools = ("sentinelx", "iocsearcher", "iocextract", *(("ioc-extractor",) if iocx else ()))
     print("== speed (report-like text, ~15% of paragraphs carry IOCs; sentinelx best of 7, "
-          "ioc-extractor best of 3 in one warm node process, the others one run) ==")
+          "ioc-extractor best of 5 in one warm node process, the others one run) ==")
     print(f"{'size':>7}  {'tool':<13} {'seconds':>9} {'MB/s':>8}")
     rows: dict[tuple[int, str], float | None] = {}
     prev_ie: tuple[int, float] | None = None
