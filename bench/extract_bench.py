@@ -174,7 +174,7 @@ def score_case(case: Case, predicted: Iterable[Pair]) -> tuple[Score, set[Pair],
         return not (pair[0] == "domain" and pair[1] in ignored and pair not in case.expected)
 
     got = {p for p in got if keep(p)}
-    fps, fns = got - case.expected, case.expected - got
+    fps, fns = got - case.expected, set(case.expected - got)
     return Score(len(got & case.expected), len(fps), len(fns)), fps, fns
 
 

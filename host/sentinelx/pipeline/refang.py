@@ -99,7 +99,7 @@ def _replacement(m: re.Match[str]) -> str:
         return m.group("bnum")
     if kind == "spath":
         return "/"
-    return m.group(kind)  # sep / slash: the bracketed text itself, e.g. "://" or ":"
+    return m.group(kind or 0)  # sep / slash: the bracketed text itself, e.g. "://" or ":"
 
 
 def _is_word(ch: str) -> bool:
