@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from sentinelx.pipeline.extract import extract_iocs
 from sentinelx.pipeline.models import IOCType
+from sentinelx.pipeline.urls import normalise_any_url, normalise_url
 
 
 def pairs(text: str) -> set[tuple[str, str]]:
@@ -57,6 +58,17 @@ def test_no_url_without_a_real_path(text: str) -> None:
 def test_lists_end_a_scheme_less_url() -> None:
     assert urls("ww2.cdnsync[.]xyz/p/ax.bin,ww3.cdnsync[.]xyz/p/ay.bin;1.2.3.4/q") == {
         "http://ww2.cdnsync.xyz/p/ax.bin", "http://ww3.cdnsync.xyz/p/ay.bin", "http://1.2.3.4/q"}
+
+
+def test_url_values_are_already_normal_and_the_scheme_less_helper_agrees() -> None:
+    text = ("files-cdn[.]click/dl/a.zip h__ps__Track.AdSrv[.]biz/r?u=9 "
+            "http:\\\\files.badhost[.]org\\a.dll 194.26.29[.]113:8443/api")
+    for value in urls(text):
+        assert normalise_url(value) == value
+    assert normalise_any_url("Files-CDN.click/dl/a.zip") == "http://files-cdn.click/dl/a.zip"
+    assert normalise_any_url("hxxps://evil.com/a") == "https://evil.com/a"
+    assert normalise_any_url("meow://evil.com/a") is None
+    assert normalise_any_url("not a url") is None
 
 
 def test_a_file_name_is_still_no_host_without_a_path() -> None:

@@ -129,3 +129,14 @@ def normalise_url(candidate: str) -> str | None:
     except ValueError:
         return None
     return url
+
+
+def normalise_any_url(candidate: str) -> str | None:
+    """`normalise_url`, also for a URL written without a scheme (`evil.com/a` ->
+    `http://evil.com/a`, the form extraction gives scheme-less URLs). For callers outside the
+    pipeline that get URLs from elsewhere (an enrich request), so their values and the
+    extractor's agree."""
+    value = normalise_url(candidate)
+    if value is None and SCHEME_SEP_RE.match(candidate) is None:
+        value = normalise_url("http://" + candidate)
+    return value
