@@ -47,6 +47,7 @@ def test_a_host_with_a_path_is_a_url_with_http_in_front(text: str, url: str) -> 
 @pytest.mark.parametrize("text", [
     "visit login-micros0ft[.]com/ now",       # a bare slash: just the host
     "block 10.20.0.0/16 and 91.92.240.0/24",  # CIDR suffixes
+    "allow 172.16.0.0/255.240.0.0 only",      # a netmask
     "client=198.51.100.4#53122",              # a port in a DNS log, not a fragment
     "served from /var/www/html/shop.example.org/up.php",  # a file path on the server
     "evil.com:8443 was open",                 # a port alone

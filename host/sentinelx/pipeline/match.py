@@ -248,7 +248,7 @@ def _domain(ref: Refanged, m: re.Match[str]) -> Hit | None:
 # `client=10.0.0.5#53122` is a BIND log's port.
 _PATH_START_RE = re.compile(r"(?::[0-9]{1,5})?/")
 _PORT_RE = re.compile(r":[0-9]{1,5}")
-_CIDR_RE = re.compile(r"/[0-9]{1,3}")
+_CIDR_RE = re.compile(r"/[0-9]{1,3}(?:\.[0-9]{1,3}){0,3}")  # /24, /255.255.255.0
 _LIST_SEP_RE = re.compile(r"[,;]")
 _PATH_AFTER_RE = re.compile(r"/[\w~%-]")
 
@@ -257,7 +257,8 @@ def _schemeless(ref: Refanged, host: Hit, stop: int) -> tuple[Hit | None, int]:
     """`evil.com/a/b.php`, `203.0.113.7:8080/gate`: a host followed by a path is a URL.
 
     It gets `http://` in front, as browsers and VirusTotal do with a scheme-less address.
-    A bare `/`, a port alone or a CIDR suffix (`10.0.0.0/8`) leave just the host. `stop` is
+    A bare `/`, a port alone or a prefix length or netmask (`10.0.0.0/8`,
+    `10.0.0.0/255.0.0.0`) leave just the host. `stop` is
     the end of the body or the next comma or semicolon: without a scheme, those end the URL
     (`evil.com/a,bad.net`, `10.0.0.0/8;192.168.0.0/16` are lists).
     """
