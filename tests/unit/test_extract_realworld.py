@@ -128,6 +128,11 @@ def test_prose_with_spaces_is_not_an_ioc(text: str) -> None:
     assert pairs(text) == set()
 
 
+def test_spaces_never_extend_an_email_host() -> None:
+    assert pairs("write to bob@corp-mail . com today") == set()
+    assert pairs("bob@corp-mail[.]com . next") == {("email", "bob@corp-mail.com")}
+
+
 def test_a_spaced_defang_keeps_its_original_span() -> None:
     text = "host malsite . com here"
     (ioc,) = extract_iocs(text)

@@ -69,6 +69,8 @@ PATHOLOGICAL: dict[str, Callable[[int], str]] = {
     "spaced-dots-in-a-url": lambda n: "http://a" + _rep(" .b", n - 8),
     "spaced-paths-in-a-url": lambda n: "http://a.com" + _rep(" /b", n - 12),
     "spaced-schemes": lambda n: _rep("http:// a .com /b ", n),
+    "spaced-dots-after-at": lambda n: _rep("a@b . c ", n),
+    "spaced-dots-after-long-tokens": lambda n: _rep("a" * 250 + "[.]b . c ", n),
     "underscores": lambda n: "_" * n,
     "underscore-schemes": lambda n: _rep("http__", n),
     "underscore-scheme-urls": lambda n: _rep("h__ps__a.com/x", n),

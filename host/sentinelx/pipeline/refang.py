@@ -213,6 +213,30 @@ def _spath(text: str, start: int, end: int, url_until: int) -> tuple[int, int] |
 _WS_RE = re.compile(r"\s")
 
 
+def _last_blank(s: str) -> int:
+    return max(s.rfind(" "), s.rfind("\n"), s.rfind("\t"), s.rfind("\r"))
+
+
+def _at_after(state: bool, piece: str) -> bool:
+    """Whether the output token holds an `@` once `piece` is appended (state: before it)."""
+    blank = _last_blank(piece)
+    if blank == -1:
+        return state or "@" in piece
+    return piece.find("@", blank + 1) != -1
+
+
+def _token_has_at(text: str, last: int, pos: int, state: bool) -> bool:
+    """Whether the output token that ends at `pos` holds an `@`: text[last:pos] is still the
+    original and `state` says whether the output before it ends in a token with an `@`.
+    Reads at most _LOOKBACK characters back."""
+    lo = max(last, pos - _LOOKBACK)
+    window = text[lo:pos]
+    blank, at = _last_blank(window), window.rfind("@")
+    if blank != -1 or at != -1:
+        return at > blank
+    return lo == last and state
+
+
 def _in_url(text: str, pos: int, url_until: int) -> bool:
     """Inside a URL with a scheme: right after an earlier URL join (`http:// evil .com /a`
     joins three times) with no blank since, or in a token that starts with a scheme."""
@@ -233,6 +257,7 @@ def refang(text: str) -> Refanged:
     pieces: list[str] = []
     last = 0  # end of the previous replacement, in the original
     url_until = 0  # end of the last join made inside a URL (`http:// evil .com /a`)
+    token_at = False  # whether the output so far ends in a token that holds an `@`
     out_len = 0
     for m in _DEFANG_RE.finditer(text):
         start, end = m.span()
@@ -246,11 +271,15 @@ def refang(text: str) -> Refanged:
             if span is None:
                 continue
             start, end = span
+            # `user@example . com`: spaces never extend an e-mail's host (`bob@corp . next`).
+            if kind == "sdot" and end > m.end() and _token_has_at(text, last, start, token_at):
+                continue
             if kind in _URL_JOINS and (kind != "sdot" or text[end - 1] == "."):
                 url_until = end
         if start < last:
             continue
         repl = _replacement(m)
+        token_at = _at_after(_at_after(token_at, text[last:start]), repl)
         pieces.append(text[last:start])
         out_len += start - last
         o_starts.append(start)
