@@ -1,12 +1,14 @@
-"""Extraction benchmark: sentinelx vs iocsearcher vs iocextract, speed and accuracy.
+"""Extraction benchmark: sentinelx vs iocsearcher, iocextract and ioc-extractor, speed and accuracy.
 
     .venv/bin/python bench/extract_bench.py [--quick]
 
 Prints, in one run: seconds and MB/s for each tool at 64 KB, 256 KB, 1 MB and 4 MB of
-report-like text (iocextract only where it finishes within a minute), the speed ratios, the
-4 MB / 1 MB cost ratio, `sentinelx extract` end to end, and precision/recall/F1 of all three
-on the labelled corpus in tests/data/. The helpers here (report generator, corpus scoring)
-are also used by the unit tests, so the figures and the tests measure the same thing.
+report-like text (iocextract only where it finishes within a minute; ioc-extractor, the npm
+package, under node when node is there), the speed ratios, the 4 MB / 1 MB cost ratio,
+`sentinelx extract` end to end, precision/recall/F1 on the labelled corpora in tests/data/,
+and the peer suites when ../shared/bench/extraction-peers/ is there (bench/extract_peers.py).
+The helpers here (report generator, corpus scoring) are also used by the unit tests, so the
+figures and the tests measure the same thing.
 """
 
 from __future__ import annotations
@@ -172,7 +174,7 @@ def score_case(case: Case, predicted: Iterable[Pair]) -> tuple[Score, set[Pair],
         return not (pair[0] == "domain" and pair[1] in ignored and pair not in case.expected)
 
     got = {p for p in got if keep(p)}
-    fps, fns = got - case.expected, case.expected - got
+    fps, fns = got - case.expected, set(case.expected - got)
     return Score(len(got & case.expected), len(fps), len(fns)), fps, fns
 
 
@@ -261,15 +263,22 @@ def iocextract_pairs(text: str) -> list[Pair]:
 
 def _time_sentinelx(text: str, repeat: int) -> float:
     """Best of `repeat` runs: the least noisy estimate on a shared machine."""
+    return _time_sentinelx_both(text, repeat)[0]
+
+
+def _time_sentinelx_both(text: str, repeat: int) -> tuple[float, float]:
+    """(wall, CPU) seconds, each the best of `repeat` runs. CPU time is what a busy shared
+    machine disturbs least; the ratio against ioc-extractor is given in both."""
     from sentinelx.pipeline.extract import extract_iocs
 
     extract_iocs(text[:4096])  # load the TLD list outside the timed region
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         extract_iocs(text)
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return min(wall), min(cpu)
 
 
 def _time_iocsearcher(text: str) -> float:
@@ -326,15 +335,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="skip the 4 MB library runs")
     args = ap.parse_args(argv)
 
+    from bench import extract_peers
+
+    iocx = extract_peers.ioc_extractor_dir()
+    if iocx is None:
+        print("ioc-extractor: skipped (needs node, and npm once to install "
+              f"{extract_peers.IOC_EXTRACTOR})")
+    tools = ("sentinelx", "iocsearcher", "iocextract", *(("ioc-extractor",) if iocx else ()))
     print("== speed (report-like text, ~15% of paragraphs carry IOCs; sentinelx best of 7, "
-          "libraries one run) ==")
-    print(f"{'size':>7}  {'tool':<11} {'seconds':>9} {'MB/s':>8}")
+          "ioc-extractor best of 5 in one warm node process, the others one run) ==")
+    print(f"{'size':>7}  {'tool':<13} {'seconds':>9} {'MB/s':>8}")
     rows: dict[tuple[int, str], float | None] = {}
+    cpu: dict[tuple[int, str], float] = {}
     prev_ie: tuple[int, float] | None = None
     for size in SIZES:
         text = make_report(size)
         mb = size / 1e6
-        rows[(size, "sentinelx")] = _time_sentinelx(text, repeat=7)
+        rows[(size, "sentinelx")], cpu[(size, "sentinelx")] = _time_sentinelx_both(text, 7)
         if not (args.quick and size > 1 << 20):
             rows[(size, "iocsearcher")] = _time_iocsearcher(text)
         # iocextract is superlinear: run it only where it can finish within the limit.
@@ -342,33 +359,42 @@ def main(argv: list[str] | None = None) -> int:
             t = _time_iocextract(text, IOCEXTRACT_LIMIT_S)
             rows[(size, "iocextract")] = t
             prev_ie = (size, t) if t is not None else (size, float("inf"))
-        for tool in ("sentinelx", "iocsearcher", "iocextract"):
+        if iocx is not None:
+            rows[(size, "ioc-extractor")], cpu[(size, "ioc-extractor")] = (
+                extract_peers.time_ioc_extractor_both(iocx, text))
+        for tool in tools:
             if (size, tool) not in rows:
-                print(f"{_label(size):>7}  {tool:<11} {'skipped':>9}")
+                print(f"{_label(size):>7}  {tool:<13} {'skipped':>9}")
                 continue
             t = rows[(size, tool)]
             if t is None:
-                print(f"{_label(size):>7}  {tool:<11} {'>60 s':>9} {'(killed)':>8}")
+                print(f"{_label(size):>7}  {tool:<13} {'>60 s':>9} {'(killed)':>8}")
             else:
-                print(f"{_label(size):>7}  {tool:<11} {t:9.3f} {mb / t:8.2f}")
+                print(f"{_label(size):>7}  {tool:<13} {t:9.3f} {mb / t:8.2f}")
 
     print("\n== speed ratios (how many times faster sentinelx is) ==")
     for size in SIZES:
         sx = rows[(size, "sentinelx")]
         parts = []
-        for tool in ("iocsearcher", "iocextract"):
+        for tool in tools[1:]:
             t = rows.get((size, tool))
             parts.append(f"vs {tool}: {t / sx:7.1f}x" if t and sx else f"vs {tool}:     n/a")
+        if (size, "ioc-extractor") in cpu:
+            ratio = cpu[(size, "ioc-extractor")] / max(cpu[(size, "sentinelx")], 1e-9)
+            parts.append(f"(CPU time: {ratio:.1f}x)")
         print(f"{_label(size):>7}  " + "   ".join(parts))
     lin = rows[(SIZES[3], "sentinelx")] / rows[(SIZES[2], "sentinelx")]  # type: ignore[operator]
-    print(f"\nsentinelx cost(4 MB) / cost(1 MB) = {lin:.2f}  (linear = 4.0, limit 4.5)")
+    lin_cpu = cpu[(SIZES[3], "sentinelx")] / max(cpu[(SIZES[2], "sentinelx")], 1e-9)
+    print(f"\nsentinelx cost(4 MB) / cost(1 MB) = {lin:.2f} wall-clock, {lin_cpu:.2f} CPU time "
+          "(linear = 4.0, limit 4.5)")
     cli = _time_cli(make_report(1 << 20))
     empty = _time_cli("")
     print(f"`sentinelx extract FILE`, end to end: empty file {empty:.3f} s (interpreter and CLI "
           f"start-up), 1 MB {cli:.3f} s = {1.048576 / cli:.1f} MB/s overall, "
           f"{1.048576 / max(cli - empty, 1e-9):.1f} MB/s beyond start-up")
 
-    for path in sorted(CORPUS.parent.glob("ioc_corpus*.jsonl")):
+    corpora = sorted(CORPUS.parent.glob("ioc_corpus*.jsonl"))
+    for path in corpora:
         cases = load_corpus(path)
         print(f"\n== accuracy on {path.relative_to(ROOT)} ({len(cases)} cases) ==")
         print(f"{'tool':<11} {'TP':>5} {'FP':>5} {'FN':>5} {'precision':>10} {'recall':>8} "
@@ -378,8 +404,13 @@ def main(argv: list[str] | None = None) -> int:
             s = score_corpus(cases, fn)
             print(f"{name:<11} {s.tp:5d} {s.fp:5d} {s.fn:5d} {s.precision:10.3f} "
                   f"{s.recall:8.3f} {s.f1:7.3f}")
+    if iocx is not None:
+        print("\n== ioc-extractor on the same corpora (TP FP FN precision recall F1) ==")
+        extract_peers.print_ioc_extractor_accuracy(iocx, corpora)
+    extract_peers.print_peer_suites()
     return 0
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))  # `bench.extract_peers`, when run as a script
     sys.exit(main())

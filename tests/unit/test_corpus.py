@@ -3,6 +3,9 @@
 - tests/data/ioc_corpus.jsonl: written with the extractor.
 - tests/data/ioc_corpus_independent.jsonl: written independently, before its author read or ran
   the extractor (optional "note" fields give the rationale of debatable labels).
+- tests/data/ioc_corpus_realworld.jsonl: issue 15, the shapes real reports use (scheme-less URLs,
+  scheme-separator and spacing defangs, case, IPv6, boundaries, URL ends, e-mails, conventions)
+  and the prose that must stay prose; written for this project, not taken from other suites.
 
 Scoring (bench/extract_bench.py, shared with the benchmark): micro-averaged over all cases;
 a domain that is only the host of a URL or email may be reported and is never required.
@@ -19,7 +22,9 @@ from sentinelx.pipeline.extract import extract_iocs
 
 CASES = load_corpus()
 INDEPENDENT = load_corpus(ROOT / "tests" / "data" / "ioc_corpus_independent.jsonl")
-CORPORA = pytest.mark.parametrize("cases", [CASES, INDEPENDENT], ids=["own", "independent"])
+REALWORLD = load_corpus(ROOT / "tests" / "data" / "ioc_corpus_realworld.jsonl")
+CORPORA = pytest.mark.parametrize("cases", [CASES, INDEPENDENT, REALWORLD],
+                                  ids=["own", "independent", "realworld"])
 
 
 def test_corpus_is_big_and_covers_every_category() -> None:
@@ -39,6 +44,17 @@ def test_independent_corpus_is_big_and_varied() -> None:
         assert categories[needed] >= 3, needed
     assert len({c.id for c in INDEPENDENT}) == len(INDEPENDENT)
     assert not {c.id for c in INDEPENDENT} & {c.id for c in CASES}
+
+
+def test_realworld_corpus_covers_every_kind_of_issue_15() -> None:
+    categories = Counter(c.category for c in REALWORLD)
+    for needed in ("schemeless", "schemesep", "spacing", "case", "ipv6", "boundary", "urlend",
+                   "email", "convention", "prose"):
+        assert categories[needed] >= 4, needed
+    ids = {c.id for c in REALWORLD}
+    assert len(ids) == len(REALWORLD) and not ids & {c.id for c in CASES + INDEPENDENT}
+    # Negatives too: a corpus of positives only cannot show a false positive.
+    assert sum(1 for c in REALWORLD if not c.expected) >= 15
 
 
 @CORPORA

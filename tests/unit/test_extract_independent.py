@@ -72,7 +72,8 @@ def test_wildcard_domain_yields_the_domain() -> None:
 
 
 def test_defanged_host_behind_an_unknown_scheme_is_kept() -> None:
-    assert pairs("h00ps://bad[.]to and meow://evil[.]cc/x") == {
+    # (h00ps was such a scheme until issue 15: it now reads as https, see test_extract_realworld.)
+    assert pairs("hqqps://bad[.]to and meow://evil[.]cc/x") == {
         ("domain", "bad.to"), ("domain", "evil.cc")}
     # Not defanged: an unknown scheme stays junk, as before.
     assert pairs("abc://weird.com/x") == set()
@@ -100,7 +101,9 @@ def test_cidr_and_path_tails_stop_at_list_separators(text: str, ips: set[str]) -
 
 
 def test_domain_list_after_a_scheme_less_path() -> None:
-    assert pairs("evil.com/a,bad.net") == {("domain", "evil.com"), ("domain", "bad.net")}
+    # Issue 15: the host with a path is also a (scheme-less) URL; the comma still ends it.
+    assert pairs("evil.com/a,bad.net") == {
+        ("url", "http://evil.com/a"), ("domain", "evil.com"), ("domain", "bad.net")}
 
 
 @pytest.mark.parametrize("text", ["http://999.1.1.1/x", "see hxxp://1234.5.6.7/a", "9999.1.1.1[.]"])

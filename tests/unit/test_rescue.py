@@ -44,7 +44,7 @@ def test_rescue_work_is_bounded_per_text(monkeypatch: pytest.MonkeyPatch) -> Non
         return real(token)
 
     monkeypatch.setattr(rescue, "_iocextract_values", counting)
-    extract_iocs("junk[.x " * 5000)
+    extract_iocs("junk(.x " * 5000)
     assert len(calls) == rescue.MAX_TOKENS
 
 
@@ -52,7 +52,7 @@ def test_iocextract_is_imported_only_when_a_token_needs_it() -> None:
     code = (
         "import sys; from sentinelx.pipeline.extract import extract_iocs as e; "
         "e('plain hxxp://evil[.]com 1.2.3.4'); a = 'iocextract' in sys.modules; "
-        "e('half http://evil[.com/a'); print(a, 'iocextract' in sys.modules)"
+        "e('half http://evil(.com/a'); print(a, 'iocextract' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]

@@ -68,6 +68,16 @@ _AV_LABELS = _words(
     "trojandownloader trojandropper trojanspy trojanpsw trojanransom generickd o97m w97m x97m "
     "androidos ransom virtool exploit"
 )
+# TLDs people write in any case (`bar.COM`, `Example.Com`). Other TLDs in capitals after
+# lower-case letters are detection names (AsyncRat.AD, Agent.GEN) or sentence joins (end.The).
+CASE_FREE_TLDS = frozenset({"com", "net", "org", "edu", "gov", "mil", "int", "info", "biz"})
+# Code namespaces that end in a Title-case TLD: System.Net, Microsoft.Com.
+_NAMESPACES = _words("system microsoft windows java javax android")
+# The TLDs a host joined from spaced parts (`evil . com`) may end in: `end of sentence . next`
+# and `we got there . in time` stay prose.
+COMMON_TLDS = CASE_FREE_TLDS | frozenset({
+    "ru", "cn", "io", "top", "xyz", "online", "site", "club", "su", "uk", "de", "br",
+})
 # Framework names that are also registered domains but are never indicators in prose.
 _TECH_NAMES = frozenset({"asp.net", "vb.net", "ado.net"})
 
@@ -82,11 +92,13 @@ def _labels_ok(labels: list[str]) -> bool:
     return True
 
 
-def looks_like_domain(raw: str, *, defanged: bool, before: str, after: str) -> bool:
+def looks_like_domain(raw: str, *, defanged: bool, before: str, after: str,
+                      path_follows: bool = False) -> bool:
     """Whether `raw` (refanged, original case, no trailing dot) is a hostname.
 
     `before`/`after` are the characters just outside the candidate ('' at text edges);
-    `defanged` says the analyst wrote it defanged, which proves it is an indicator.
+    `defanged` says the analyst wrote it defanged, which proves it is an indicator;
+    `path_follows` that a URL path comes next (`transfer.sh/a/b`): files are not folders.
     """
     if len(raw) > 253:  # checked before splitting: a 4 MB `a.a.a...` must not become 2M strings
         return False
@@ -95,17 +107,23 @@ def looks_like_domain(raw: str, *, defanged: bool, before: str, after: str) -> b
         return False
     tld = labels[-1]
     low_tld = tld.lower()
+    # `8.8.8.8.in`, `1.2.3.4.a`: an address with a word glued on, not a name.
+    if all(label.isdigit() for label in labels[:-1]):
+        return False
     if low_tld not in known_tlds():
         return False
     if defanged:
         return True
-    # Capitalised TLDs are sentence joins or code/AV names (attack.The, Win32.Trojan.Foo).
-    if not (tld.islower() or tld.isupper()):
-        return False
-    # An upper-case TLD after lower-case labels is a detection name (AsyncRat.AD, Agent.GEN),
-    # not a host: people write hosts all lower-case or all upper-case.
-    if tld.isupper() and any(c.islower() for c in raw):
-        return False
+    if tld.istitle() and (after == ";" or labels[0].lower() in _NAMESPACES):
+        return False  # `using System.Net;`: a namespace, not `Example.Com`
+    if low_tld not in CASE_FREE_TLDS:
+        # Capitalised TLDs are sentence joins or code/AV names (attack.The, Win32.Trojan.Foo).
+        if not (tld.islower() or tld.isupper()):
+            return False
+        # An upper-case TLD after lower-case labels is a detection name (AsyncRat.AD,
+        # Agent.GEN), not a host: people write hosts all lower-case or all upper-case.
+        if tld.isupper() and any(c.islower() for c in raw):
+            return False
     low = [label.lower() for label in labels]
     if ".".join(low) in _TECH_NAMES:
         return False
@@ -119,7 +137,8 @@ def looks_like_domain(raw: str, *, defanged: bool, before: str, after: str) -> b
     sld = low[-2]
     if len(low) == 2 and sld in _FILE_BASENAMES:
         return False
-    if low_tld in FILE_EXT_TLDS and (len(low) == 2 or sld in _FILE_EXTS or sld.isdigit()):
+    if low_tld in FILE_EXT_TLDS and (len(low) == 2 or sld in _FILE_EXTS or sld.isdigit()) and not (
+            path_follows and len(low) == 2 and sld not in _FILE_EXTS and not sld.isdigit()):
         return False
     if len(low) >= 3 and sld in _FILE_EXTS and low_tld in _FILE_EXTS | FILE_EXT_TLDS:
         return False

@@ -9,12 +9,13 @@ bounded number of times: no catastrophic backtracking on runs of dots, hex or br
 
 from __future__ import annotations
 
+import encodings.idna
 import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
 from sentinelx.pipeline.addresses import normalise_ipv4, normalise_ipv6
-from sentinelx.pipeline.domains import looks_like_domain
+from sentinelx.pipeline.domains import COMMON_TLDS, looks_like_domain
 from sentinelx.pipeline.models import IOCType
 from sentinelx.pipeline.refang import Refanged
 from sentinelx.pipeline.tlds import known_tlds
@@ -25,23 +26,39 @@ _DASHES = "-_\u2010-\u2015"
 _URL_STOP = (r"\s\u00a0\u2000-\u200a\u2028\u2029\u202f\u205f\u3000<>\"'`{}|^"
              "\u201c\u201d\u2018\u2019\u00ab\u00bb\u2026")
 
+# E-mail local parts: RFC 5322 atext, Unicode letters (`gómez@`), at most 64 characters (which
+# also bounds how far a failed match reads). A dotted local part (`first.last`) may not use the
+# rarer signs, so `example.com/?u=a@b.com` is not one long address.
+_ATEXT = r"\w%+=#!$&*?^~/-"
+# A host label of an e-mail, in any script; it neither starts nor ends with a dash (`-----`
+# round an address is decoration).
+_LABEL = r"[^\W_] (?:[\w-]*[^\W_])?"
+# A host name. It may start after a lone dot or dash (`([.]evil[.]com)`, `</b>.evil.com`,
+# `-evil.com` at the start of a line), but never inside a longer name, e-mail or IP.
+_DOMAIN = r"""
+    (?P<domain> (?<![\w@%+]) (?<![\w.@%+-]\.) (?<![^\s]-) (?: [a-z0-9_-]++ \. (?=[a-z0-9_-]) )++
+                (?: xn--[a-z0-9-]++ | [a-z]{2,63}+ ) (?![\w-]) )
+"""
 _IOC_RE = re.compile(
     rf"""
-      (?P<url> (?<![\w+.-]) [a-z][a-z0-9+*_.-]{{1,11}} : (?: // | \\\\ ) (?=[^{_URL_STOP}]) )
-    | (?P<email> (?<![\w.%+-]) [a-z0-9_%+-] (?: [a-z0-9_%+-] | \.(?=[a-z0-9_%+-]) )*+
-                 @ [a-z0-9-]++ (?: \.[a-z0-9-]++ )++ )
-    | (?P<ipv6> (?<![\w:.]) (?: [0-9a-f]{{1,4}} | (?=::) ) (?: :[0-9a-f]{{0,4}} ){{2,7}}
-                (?: \.[0-9]{{1,3}} ){{0,3}} (?: %[0-9a-z._-]+ )? )
-    | (?P<ipv4> (?<![\w.]) (?: [0-9]{{1,3}}\. ){{3}} [0-9]{{1,3}} (?! \w | \.[0-9] ) )
-        (?: /[^\s<>"'`,;]*+ )?
+      (?P<url> (?<![\w+.-])
+               (?: [a-z][a-z0-9+*_.-]{{1,15}} : (?: // | \\\\ | __ ) | h[a-z0-9*_]{{2}}ps?__ )
+               (?=[^{_URL_STOP}]) )
+    | (?P<email> (?u: (?<![\w.%+]) \w [\w%+-]{{0,63}}+
+                      (?: (?: \.[\w%+-]++ )++ | [=#!$&*?^~/] [{_ATEXT}]{{0,63}}+ )? )
+                 @ (?: \[ (?:ipv6:)? [0-9a-f:.]{{2,45}}+ \]
+                     | (?u: {_LABEL} (?: \.{_LABEL} )++ ) ) )
+    | (?P<ipv6> (?<![\w:]) (?<!\w\.) (?: [0-9a-f]{{1,4}} | (?=::) ) (?: :[0-9a-f]{{0,4}} ){{2,7}}+
+                (?: \.[0-9]{{1,3}} ){{0,3}}+ (?: %[0-9a-z._-]++ )? (?! [0-9a-z] | :[0-9a-z:] ) )
+    | (?P<ipv4> (?<!\w) (?<![^.]\.) (?<!^\.) (?: [0-9]{{1,3}}\. ){{3}} [0-9]{{1,3}} (?! \w | \.\w ) )
     | (?P<hash> (?<![0-9a-z]) [0-9a-f]{{32,}}+ (?![0-9a-z]) )
     | (?P<cve> (?<![0-9a-z]) cve [{_DASHES}] (?:19|20)[0-9]{{2}} [{_DASHES}] [0-9]{{4,7}} (?![0-9]) )
-    | (?P<domain> (?: (?<=\*\.) | (?<![\w.@%+-]) ) (?: [a-z0-9_-]++ \. (?=[a-z0-9_-]) )++
-                  (?: xn--[a-z0-9-]++ | [a-z]{{2,63}}+ ) (?![\w-]) )
-        (?: [/?#][^\s<>"'`,;]*+ )?
+    | {_DOMAIN}
     """,
     re.ASCII | re.IGNORECASE | re.VERBOSE,
 )
+# The domain branch alone, for a hex run that turned out to be a label.
+_DOMAIN_RE = re.compile(_DOMAIN, re.ASCII | re.IGNORECASE | re.VERBOSE)
 _HASH_TYPES = {32: IOCType.MD5, 40: IOCType.SHA1, 64: IOCType.SHA256}
 # The `(?: /...)?` tails of the ipv4 and domain branches swallow a scheme-less path (so
 # `evil.com/a/b.php` is one host), up to a comma or semicolon (`10.0.0.0/8,172.16.0.0/12`).
@@ -68,9 +85,26 @@ class Hit(NamedTuple):
     end: int
 
 
-def _defanged(ref: Refanged, start: int, end: int) -> bool:
+def _original(ref: Refanged, start: int, end: int) -> str:
     o_start, o_end = ref.to_original(start, end)
-    return ref.original[o_start:o_end] != ref.text[start:end]
+    return ref.original[o_start:o_end]
+
+
+def _written(ref: Refanged, start: int, end: int) -> tuple[bool, bool]:
+    """(defanged, spaced) for a span: whether the analyst wrote brackets, words or escapes
+    there (`evil[.]com`), or only spaces (`evil . com`), which prove nothing: prose has them."""
+    if not ref.r_starts:  # nothing was refanged in this text
+        return False, False
+    now = ref.text[start:end]
+    original = _original(ref, start, end)
+    if original == now:
+        return False, False
+    spaced = original.replace(" ", "").replace("\t", "") == now
+    return not spaced, spaced
+
+
+def _defanged(ref: Refanged, start: int, end: int) -> bool:
+    return _written(ref, start, end)[0]
 
 
 # The body of a URL runs to the next stop character. The url branch of _IOC_RE matches only
@@ -88,14 +122,43 @@ def _url(ref: Refanged, m: re.Match[str], body_end: int) -> tuple[Hit | None, in
     return Hit(IOCType.URL, value, start, end), end
 
 
-def _email(ref: Refanged, m: re.Match[str]) -> Hit | None:
-    value = m.group().lower()
-    local, _, host = value.partition("@")
-    if local.endswith(".") or host.rsplit(".", 1)[-1] not in known_tlds():
-        return None
-    if any(not label or label[0] == "-" or label[-1] == "-" for label in host.split(".")):
-        return None
-    return Hit(IOCType.EMAIL, value, m.start(), m.end())
+def _tld_known(tld: str) -> bool:
+    """A TLD of the root zone, also when written in Unicode (`.商務`, `.рф`)."""
+    low = tld.lower()
+    if low in known_tlds():
+        return True
+    if low.isascii():
+        return False
+    try:
+        return encodings.idna.ToASCII(low).decode("ascii") in known_tlds()
+    except UnicodeError:
+        return False
+
+
+def _email(ref: Refanged, m: re.Match[str]) -> list[Hit]:
+    """The address, plus its host when that is an IP literal (`root@203.0.113.7`)."""
+    start, end = m.start(), m.end()
+    local, _, host = m.group().lower().rpartition("@")
+    if host.startswith("["):
+        inner = host[1:-1]
+        if inner.startswith("ipv6:"):
+            v6 = normalise_ipv6(inner[5:])
+            return [Hit(IOCType.EMAIL, f"{local}@[ipv6:{v6}]", start, end)] if v6 else []
+        v4 = normalise_ipv4(inner, before="", after="")
+        return [Hit(IOCType.EMAIL, f"{local}@[{v4}]", start, end)] if v4 else []
+    labels = host.split(".")
+    if len(labels) == 4 and all(label.isdigit() for label in labels):
+        v4 = normalise_ipv4(host, before="", after="")
+        if v4 is None:
+            return []
+        host_start = end - len(host)
+        return [Hit(IOCType.EMAIL, f"{local}@{v4}", start, end),
+                Hit(IOCType.IPV4, v4, host_start, end)]
+    if not _tld_known(labels[-1]) or labels[-1].isdigit():
+        return []
+    if any(not label or label[0] == "-" or label[-1] == "-" for label in labels):
+        return []
+    return [Hit(IOCType.EMAIL, f"{local}@{host}", start, end)]
 
 
 def _ipv6(ref: Refanged, m: re.Match[str]) -> Hit | None:
@@ -121,7 +184,8 @@ def _ipv4(ref: Refanged, m: re.Match[str]) -> Hit | None:
 def _hash(ref: Refanged, m: re.Match[str]) -> Hit | None:
     raw = m.group()
     kind = _HASH_TYPES.get(len(raw))
-    if kind is None or raw.isdigit():  # wrong length, or a long decimal number
+    # Wrong length, a long decimal number, or a placeholder (`0000...`, `ffff...`).
+    if kind is None or raw.isdigit() or raw.count(raw[0]) == len(raw):
         return None
     return Hit(kind, raw.lower(), m.start(), m.end())
 
@@ -169,14 +233,65 @@ def _cve(ref: Refanged, m: re.Match[str]) -> Hit:
 def _domain(ref: Refanged, m: re.Match[str]) -> Hit | None:
     text, start, end = ref.text, m.start("domain"), m.end("domain")
     raw = m.group("domain")
-    if not looks_like_domain(raw, defanged=_defanged(ref, start, end),
-                             before=text[start - 1:start], after=text[end:end + 1]):
+    defanged, spaced = _written(ref, start, end)
+    # `end of sentence . next`: a host joined from spaced parts needs a common TLD.
+    if spaced and raw.rpartition(".")[2].lower() not in COMMON_TLDS:
+        return None
+    if not looks_like_domain(raw, defanged=defanged,
+                             before=text[start - 1:start], after=text[end:end + 1],
+                             path_follows=_PATH_AFTER_RE.match(text, end) is not None):
         return None
     return Hit(IOCType.DOMAIN, raw.lower(), start, end)
 
 
-_SIMPLE = {"email": _email, "ipv6": _ipv6, "ipv4": _ipv4, "hash": _hash, "cve": _cve,
-           "domain": _domain}
+# After a host: an optional port, then a path (`evil.com:8080/a`). Not `?` or `#`:
+# `client=10.0.0.5#53122` is a BIND log's port.
+_PATH_START_RE = re.compile(r"(?::[0-9]{1,5})?/")
+_PORT_RE = re.compile(r":[0-9]{1,5}")
+_CIDR_RE = re.compile(r"/[0-9]{1,3}(?:\.[0-9]{1,3}){0,3}")  # /24, /255.255.255.0
+_LIST_SEP_RE = re.compile(r"[,;]")
+_PATH_AFTER_RE = re.compile(r"/[\w~%-]")
+
+
+def _schemeless(ref: Refanged, host: Hit, stop: int) -> tuple[Hit | None, int]:
+    """`evil.com/a/b.php`, `203.0.113.7:8080/gate`: a host followed by a path is a URL.
+
+    It gets `http://` in front, as browsers and VirusTotal do with a scheme-less address.
+    A bare `/`, a port alone or a prefix length or netmask (`10.0.0.0/8`,
+    `10.0.0.0/255.0.0.0`) leave just the host. `stop` is
+    the end of the body or the next comma or semicolon: without a scheme, those end the URL
+    (`evil.com/a,bad.net`, `10.0.0.0/8;192.168.0.0/16` are lists).
+    """
+    text, start = ref.text, host.start
+    if text[start - 1:start] in ("/", "\\"):  # /var/www/evil.com/index.php is a file path
+        return None, host.end
+    end = url_end(text, start, stop)
+    tail = text[host.end:end]
+    port = _PORT_RE.match(tail)
+    path = tail[port.end():] if port else tail
+    if len(path) <= 1 or path.strip("/?#") == "":
+        return None, end
+    if host.type is IOCType.IPV4 and port is None and _CIDR_RE.fullmatch(path):
+        return None, end
+    value = normalise_url("http://" + text[start:end])
+    if value is None:
+        return None, end
+    return Hit(IOCType.URL, value, start, end), end
+
+
+def _host_then_path(ref: Refanged, host: Hit, stop: int) -> tuple[list[Hit], int]:
+    """The host, and the scheme-less URL it starts (with the hashes and CVEs inside it), for a
+    host that a path follows. Returns the hits and where scanning resumes."""
+    text = ref.text
+    url, url_stop = _schemeless(ref, host, stop)
+    if url is None:
+        return [host], host.end
+    inner = [h for h in _inside_url(text, url.start, url.end) if h.type not in _HOST_TYPES]
+    return [url, host, *inner], url_stop
+
+
+_HOST_TYPES = (IOCType.IPV4, IOCType.IPV6)
+_SIMPLE = {"ipv6": _ipv6, "hash": _hash, "cve": _cve}
 
 
 def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:
@@ -184,11 +299,13 @@ def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:
     text = ref.text
     pos = start
     body_end = start  # end of the last URL body read: valid for any URL starting before it
+    list_end = start  # the next comma or semicolon (ends a scheme-less URL), cached likewise
     while pos < end:
         m = _IOC_RE.search(text, pos, end)
         if m is None:
             return
         kind = m.lastgroup
+        hit: Hit | None
         if kind == "url":
             if m.end() >= body_end:
                 body_end = _URL_BODY_RE.match(text, m.end(), end).end()  # type: ignore[union-attr]
@@ -199,12 +316,35 @@ def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:
                 yield from _inside_url(text, m.start(), pos)
             else:
                 hit = _host_after_bad_scheme(ref, m, body_end)
-        else:
-            hit, pos = _SIMPLE[kind](ref, m), m.end()  # type: ignore[index]
-            if hit is None and kind == "domain":
+        elif kind == "domain" or kind == "ipv4":
+            hit = _domain(ref, m) if kind == "domain" else _ipv4(ref, m)
+            pos = m.end()
+            if hit is None:
                 # Rejected dotted names (Exploit.MSOffice.CVE-2017-11882.gen, sample_<md5>.exe)
                 # may still hold a CVE or hash: rescan them. Look-behinds stop every branch
                 # but hash/CVE from starting inside the name, so this stays linear.
-                pos = m.start() + 1
+                pos = m.start() + 1 if kind == "domain" else m.end()
+                continue
+        elif kind == "email":
+            yield from _email(ref, m)
+            hit, pos = None, m.end()
+        else:
+            hit, pos = _SIMPLE[kind](ref, m), m.end()  # type: ignore[index]
+            if hit is None and kind == "hash" and text[pos:pos + 1] == ".":
+                # A hex label, not a hash: `aaaa...(63).com`. One bounded retry as a host.
+                d = _DOMAIN_RE.match(text, m.start(), end)
+                if d is not None:
+                    hit = _domain(ref, d)
+                    pos = d.end()  # never read that dotted run again (`<hex63>.<hex63>...`)
+        if (hit is not None and kind != "url" and hit.type in (IOCType.DOMAIN, IOCType.IPV4)
+                and _PATH_START_RE.match(text, hit.end, end)):
+            if hit.end >= body_end:
+                body_end = _URL_BODY_RE.match(text, hit.end, end).end()  # type: ignore[union-attr]
+            if hit.end >= list_end:  # cached like body_end: no separator before it
+                sep = _LIST_SEP_RE.search(text, hit.end, end)
+                list_end = sep.start() if sep else end
+            hits, pos = _host_then_path(ref, hit, min(body_end, list_end))
+            yield from hits
+            continue
         if hit is not None:
             yield hit

@@ -13,29 +13,40 @@ from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
 
-# Every defang starts with one of `[ ( { \` or is a zero-width character.
-_DEFANG_RE = re.compile(
-    r"""
-    [\[({\\\u200b\u200c\u200d\u2060\ufeff\u00ad]   # one char set first (see above)
-    (?:
-        (?<=[\[({]) [ \t]? (?P<dot> \. | [dD][oO][tT] ) [ \t]? [\])}]   # [.] (.) {.} [dot] (DOT)
+# Every defang starts with one of `[ ( { \\ : . / @` or is a zero-width character.
+_BRACKETS = r"""
+        (?<=[\[({]) [ \t]{0,3} (?P<dot> \. | [dD][oO][tT] ) [ \t]{0,3} [\])}]   # [.] ( . ) [dot]
       | (?<=[\[({]) [ \t]? (?P<at> @ | [aA][tT] ) [ \t]? [\])}]         # [@] (@) [at] {at}
       | (?<=\[) (?P<sep> :/?/? | //? ) \]                                # [://] [:] [:/] [/] [//]
       | (?<=\() (?P<slash> / ) \)                                        # (/)
+      | (?<=\[) (?P<hdot> \. ) (?=\w)                                    # half bracket: evil[.com
+      | (?<=\[) (?P<bnum> [0-9]{1,3} ) \]                                 # 1.2.3.[4]
       | (?<=\\) (?P<esc> \. )                                            # regex-style evil\.com
       | (?<=[\u200b\u200c\u200d\u2060\ufeff\u00ad]) (?P<zw>)             # zero-width, soft hyphen
-    )
-    """,
-    # No IGNORECASE, and a plain character set as the very first item: only then can the
-    # engine skip straight to those rare characters (~3 ms/MB instead of ~45).
-    re.VERBOSE,
-)
+"""
+_SPACING = r"""
+      | (?<=:) (?P<sslash> // [ \t]{1,2} ) (?=[\w\[])                      # http:// evil.com
+      | (?<=[ \t]\.) (?P<sdot>) (?=[ \t]{0,2}[a-z0-9])                     # evil . com, 1.2.3 . 4
+      | (?<=[ \t]/) (?P<spath>) (?=[\w.~%-])                                # http://evil.com /a
+      | (?<=@) (?P<sat>) (?: (?=[ \t]{1,2}\w) | (?<=[ \t]@)(?=\w) )        # user @ evil.com
+"""
+_ZW = r"\u200b\u200c\u200d\u2060\ufeff\u00ad"
+# No IGNORECASE, and a plain character set as the very first item: only then can the engine
+# skip straight to those rare characters (~3 ms/MB instead of ~45; the spacing forms, which
+# also stop at every dot, add ~2 ms/MB).
+_DEFANG_RE = re.compile(rf"[\[({{\\:./@{_ZW}] (?: {_BRACKETS} {_SPACING} )", re.VERBOSE)
+
 
 _HSPACE = " \t"
 _SCHEMES = {"http", "https", "ftp", "ftps", "sftp", "ws", "wss", "tcp", "udp", "smb", "ssh",
-            "telnet", "rdp", "ldap", "ldaps", "irc", "ircs"}
-# hxxp, hXXp, h**p, h__p, hxtp, htxp and fxp, fxxp: defanged http(s)/ftp(s).
-_DEFANGED_SCHEME_RE = re.compile(r"(?:(h)(?:[x*_]{2}|[x*_]t|t[x*_])|(f)(?:x|xx|tx))p(s?)", re.I)
+            "telnet", "rdp", "ldap", "ldaps", "irc", "ircs", "file", "git", "svn", "rtsp", "smtp",
+            "imap", "pop3", "socks", "socks4", "socks5", "stratum+tcp", "stratum+ssl",
+            "stratum+tls", "stratum+udp"}
+# hxxp, hXXp, h**p, h__p, h00p, hxtp, htxp, hxxts; fxp, fxxp, ftx; sfxp: defanged http(s)/ftp(s)/sftp.
+_DEFANGED_SCHEME_RE = re.compile(
+    r"(?P<http>h(?:[xt*_0]{2}p|[x*_0]{2}t))(?P<hs>s?)|(?P<ftp>f(?:[xt*_]{1,2}p|tx))(?P<fs>s?)"
+    r"|(?P<sftp>sf[xt*_]p)",
+    re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +89,17 @@ def _replacement(m: re.Match[str]) -> str:
         return "@"
     if kind == "zw":
         return ""
-    return m.group(kind)  # sep / slash: the bracketed text itself, e.g. "://" or ":"
+    if kind == "sslash":
+        return "://"
+    if kind == "sdot" or kind == "hdot":
+        return "."
+    if kind == "sat":
+        return "@"
+    if kind == "bnum":
+        return m.group("bnum")
+    if kind == "spath":
+        return "/"
+    return m.group(kind or 0)  # sep / slash: the bracketed text itself, e.g. "://" or ":"
 
 
 def _is_word(ch: str) -> bool:
@@ -88,15 +109,144 @@ def _is_word(ch: str) -> bool:
 def _eat_spaces(text: str, start: int, end: int) -> tuple[int, int]:
     """`evil [.] com` -> treat the spaces round the defang as part of it (word on both sides)."""
     s, e = start, end
-    while s > start - 2 and s > 0 and text[s - 1] in _HSPACE:
+    while s > start - 3 and s > 0 and text[s - 1] in _HSPACE:
         s -= 1
-    while e < end + 2 and e < len(text) and text[e] in _HSPACE:
+    while e < end + 3 and e < len(text) and text[e] in _HSPACE:
         e += 1
-    if s == start and e == end:
+    # Both sides or neither: `see [.]evil[.]com` is a leading defang, not `see.evil.com`.
+    if s == start or e == end:
         return start, end
     if s > 0 and _is_word(text[s - 1]) and e < len(text) and _is_word(text[e]):
         return s, e
     return start, end
+
+
+def _hdot(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
+    """`evil[.com`: a half bracket counts only between two words."""
+    return (start, end) if start > 0 and _is_word(text[start - 1]) else None
+
+
+def _bnum(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
+    """`1[.]2[.]3.[4]`: a bracketed last octet, right after a dot that follows a digit."""
+    if start >= 2 and text[start - 1] == "." and text[start - 2].isdigit():
+        return start, end
+    return None
+
+
+def _sslash(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
+    """`http:// evil.com`: only after a scheme word (a clock `10:// x` is not one)."""
+    return (start, end) if start > 0 and text[start - 1].isalpha() else None
+
+
+def _spaces_before(text: str, start: int) -> int:
+    s = start
+    while s > start - 2 and s > 0 and text[s - 1] in _HSPACE:
+        s -= 1
+    return s
+
+
+def _spaces_after(text: str, end: int) -> int:
+    e = end
+    while e < end + 2 and e < len(text) and text[e] in _HSPACE:
+        e += 1
+    return e
+
+
+def _sat(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
+    """`user @ evil.com`: spaces round an at sign, with a word on both sides."""
+    s, e = _spaces_before(text, start), _spaces_after(text, end)
+    if s > 0 and text[s - 1].isalnum() and e < len(text) and text[e].isalnum():
+        return s, e
+    return None
+
+
+# A scheme and its separator at the start of a token: `http://`, `hxxp:\\`, `https:__`.
+_SCHEME_START_RE = re.compile(r"[a-z][a-z0-9+*_.-]{1,11}:(?://|\\\\|__)|h[a-z0-9*_]{2}ps?__", re.I)
+_LOOKBACK = 256  # how far back a spaced dot looks for the start of its URL (keeps it O(1))
+
+
+def _in_url_token(text: str, pos: int) -> bool:
+    """Whether the token ending at `pos` starts with a scheme (`http://evil .com`), also when
+    the scheme stands apart (`http:// evil .com`)."""
+    lo = max(0, pos - _LOOKBACK)
+    i = pos
+    while i > lo and not text[i - 1].isspace():
+        i -= 1
+    if _SCHEME_START_RE.match(text, i, pos):
+        return True
+    j = i
+    while j > lo and j > i - 2 and text[j - 1] in _HSPACE:
+        j -= 1
+    k = j
+    while k > lo and not text[k - 1].isspace():
+        k -= 1
+    m = _SCHEME_START_RE.match(text, k, j)
+    return j < i and m is not None and m.end() == j
+
+
+def _sdot(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
+    """`evil . com`, `1.2.3 . 4`, `http://evil .com/a`: spaces before a dot.
+
+    `end . Next` stays prose: a dot with spaces on both sides joins only between two digits or
+    before a lower-case word (the domain rules then ask for a common TLD, see match.py); a dot
+    with spaces before it only joins inside a URL that has a scheme (`the .com TLD` stays).
+    """
+    s, e = _spaces_before(text, start), _spaces_after(text, end)
+    if s == start or s == 0 or e >= len(text) or not text[s - 1].isalnum():
+        return None
+    left, right = text[s - 1], text[e]
+    if e > end:
+        if (left.isdigit() and right.isdigit()) or right.islower():
+            return s, e
+        return None
+    return (s, e) if _in_url(text, s, url_until) else None
+
+
+def _spath(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | None:
+    """`http://evil.com /a/b`: spaces before the path of a URL that has a scheme."""
+    s = _spaces_before(text, start)
+    if s == start or s == 0 or not text[s - 1].isalnum():
+        return None
+    return (s, end) if _in_url(text, s, url_until) else None
+
+
+_WS_RE = re.compile(r"\s")
+
+
+def _last_blank(s: str) -> int:
+    return max(s.rfind(" "), s.rfind("\n"), s.rfind("\t"), s.rfind("\r"))
+
+
+def _at_after(state: bool, piece: str) -> bool:
+    """Whether the output token holds an `@` once `piece` is appended (state: before it)."""
+    blank = _last_blank(piece)
+    if blank == -1:
+        return state or "@" in piece
+    return piece.find("@", blank + 1) != -1
+
+
+def _token_has_at(text: str, last: int, pos: int, state: bool) -> bool:
+    """Whether the output token that ends at `pos` holds an `@`: text[last:pos] is still the
+    original and `state` says whether the output before it ends in a token with an `@`.
+    Reads at most _LOOKBACK characters back."""
+    lo = max(last, pos - _LOOKBACK)
+    window = text[lo:pos]
+    blank, at = _last_blank(window), window.rfind("@")
+    if blank != -1 or at != -1:
+        return at > blank
+    return lo == last and state
+
+
+def _in_url(text: str, pos: int, url_until: int) -> bool:
+    """Inside a URL with a scheme: right after an earlier URL join (`http:// evil .com /a`
+    joins three times) with no blank since, or in a token that starts with a scheme."""
+    if 0 < url_until <= pos and _WS_RE.search(text, url_until, pos) is None:
+        return True
+    return _in_url_token(text, pos)
+
+
+_SPACED = {"hdot": _hdot, "bnum": _bnum, "sslash": _sslash, "sdot": _sdot, "sat": _sat, "spath": _spath}
+_URL_JOINS = frozenset({"sslash", "sdot", "spath"})
 
 
 def refang(text: str) -> Refanged:
@@ -106,15 +256,30 @@ def refang(text: str) -> Refanged:
     chunks: list[str] = []
     pieces: list[str] = []
     last = 0  # end of the previous replacement, in the original
+    url_until = 0  # end of the last join made inside a URL (`http:// evil .com /a`)
+    token_at = False  # whether the output so far ends in a token that holds an `@`
     out_len = 0
     for m in _DEFANG_RE.finditer(text):
         start, end = m.span()
         if start < last:  # a widened (space-eating) replacement already covered this
             continue
-        if m.lastgroup in ("dot", "at"):
+        kind = m.lastgroup
+        if kind in ("dot", "at"):
             start, end = _eat_spaces(text, start, end)
-            start = max(start, last)
+        elif kind in _SPACED:
+            span = _SPACED[kind](text, start, end, url_until)
+            if span is None:
+                continue
+            start, end = span
+            # `user@example . com`: spaces never extend an e-mail's host (`bob@corp . next`).
+            if kind == "sdot" and end > m.end() and _token_has_at(text, last, start, token_at):
+                continue
+            if kind in _URL_JOINS and (kind != "sdot" or text[end - 1] == "."):
+                url_until = end
+        if start < last:
+            continue
         repl = _replacement(m)
+        token_at = _at_after(_at_after(token_at, text[last:start]), repl)
         pieces.append(text[last:start])
         out_len += start - last
         o_starts.append(start)
@@ -147,4 +312,8 @@ def refang_scheme(scheme: str) -> str | None:
     m = _DEFANGED_SCHEME_RE.fullmatch(low)
     if m is None:
         return None
-    return ("http" if m.group(1) else "ftp") + m.group(3)
+    if m.group("http"):
+        return "http" + m.group("hs")
+    if m.group("ftp"):
+        return "ftp" + m.group("fs")
+    return "sftp"

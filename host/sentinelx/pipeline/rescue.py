@@ -1,8 +1,8 @@
 """A second opinion from iocextract on the rare tokens our own scanner could not read.
 
-iocextract knows defang variants that our refang does not, such as half brackets
-(`evil[.com`, `1.2.3[.4`), commas for dots inside URLs (`hxxp://evil,com/a`) and
-`ftx://`. Over whole texts it is superlinear and slow, and importing it costs about
+iocextract knows defang variants that our refang does not, such as other half brackets
+(`evil(.com`, `evil.]com`; `evil[.com` is ours since issue 15) and commas for dots inside
+URLs (`hxxp://evil,com/a`). Over whole texts it is superlinear and slow, and importing it costs about
 120 ms. So it only sees short tokens that still carry a defang mark after our refang
 and gave no IOC, with a fixed number of such tokens per text. Each of its answers is
 checked again by our own matcher, so it can add recall, but not its false positives.

@@ -25,6 +25,11 @@ _ANCHOR_RE = re.compile(
 _TOKEN_RE = re.compile(r"\S*+")
 
 
+def _token_end(text: str, pos: int) -> int:
+    m = _TOKEN_RE.match(text, pos)
+    return m.end() if m is not None else pos  # `\S*+` always matches, maybe empty
+
+
 def windows(text: str) -> Iterator[tuple[int, int]]:
     """Yield sorted, disjoint (start, end) token spans that contain an anchor."""
     n = len(text)
@@ -38,7 +43,7 @@ def windows(text: str) -> Iterator[tuple[int, int]]:
         if backwards is None:
             backwards = text[::-1]
         # In `backwards`, text[a - 1] sits at index n - a.
-        left = _TOKEN_RE.match(backwards, n - a).end() - (n - a)
-        end = _TOKEN_RE.match(text, a).end()
+        left = _token_end(backwards, n - a) - (n - a)
+        end = _token_end(text, a)
         yield a - left, end
         pos = max(end, a + 1)

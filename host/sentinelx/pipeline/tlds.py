@@ -22,6 +22,7 @@ PRIVATE_TLDS = frozenset({
     "local", "internal", "lan", "localhost", "corp", "home", "test", "example", "invalid",
     "intranet", "private", "localdomain",
 })
+NEVER_HOSTS = frozenset({"invalid"})
 # Tor hidden services: not in the root zone, but real (and public) indicators.
 EXTRA_PUBLIC_TLDS = frozenset({"onion"})
 
@@ -57,5 +58,6 @@ def iana_tlds() -> frozenset[str]:
 
 @cache
 def known_tlds() -> frozenset[str]:
-    """Every TLD the extractor accepts: IANA plus special-use and onion."""
-    return iana_tlds() | PRIVATE_TLDS | EXTRA_PUBLIC_TLDS
+    """Every TLD the extractor accepts: IANA plus special-use and onion, less `.invalid`
+    (RFC 6761: guaranteed never to resolve, so `error.invalid` is a placeholder)."""
+    return (iana_tlds() | PRIVATE_TLDS | EXTRA_PUBLIC_TLDS) - NEVER_HOSTS

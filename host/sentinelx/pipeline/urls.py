@@ -9,6 +9,10 @@ from sentinelx.pipeline.addresses import normalise_ipv4, normalise_ipv6
 from sentinelx.pipeline.refang import refang_scheme
 from sentinelx.pipeline.tlds import known_tlds
 
+# A scheme and its separator: `http://`, `http:\\` (Windows-style), `https:__`, and `http__`,
+# `h__ps__` (underscores for `://`, only after an http-like scheme: `foo__bar` is a name).
+SCHEME_SEP_RE = re.compile(
+    r"(?:(?P<scheme>[a-z][a-z0-9+*_.-]{0,15}):(?://|\\\\|__)|(?P<bare>h[a-z0-9*_]{2}ps?)__)", re.I)
 _SPECIAL_RE = re.compile(r"[()\[\]{},?#]")
 _COMMA_OR_SLASH_RE = re.compile(r"[,/]")
 _TRAILING = ".,;:!?*'\""
@@ -41,6 +45,9 @@ def url_end(text: str, start: int, stop: int, *, csv_field: bool = False) -> int
         elif ch in _CLOSERS:
             opener = _CLOSERS[ch]
             if depth[opener] == 0:
+                # `/a)b`: a closer with more path right after it belongs to the path.
+                if b.end() < stop and text[b.end()].isalnum():
+                    continue
                 end = b.start()
                 break
             depth[opener] -= 1
@@ -88,17 +95,13 @@ def normalise_url(candidate: str) -> str | None:
 
     Only the scheme and host are lower-cased: paths and queries are case-sensitive.
     """
-    scheme, sep, rest = candidate.partition(":")
-    if not sep:
+    m = SCHEME_SEP_RE.match(candidate)
+    if m is None:
         return None
-    plain = refang_scheme(scheme)
+    plain = refang_scheme(m.group("scheme") or m.group("bare"))
     if plain is None:
         return None
-    if rest.startswith("\\\\"):  # http:\\evil.com\path, a Windows-style defang
-        rest = "//" + rest[2:]
-    if not rest.startswith("//"):
-        return None
-    rest = rest[2:]
+    rest = candidate[m.end():]
     cut = len(rest)
     for ch in "/?#\\":
         i = rest.find(ch)
@@ -126,3 +129,14 @@ def normalise_url(candidate: str) -> str | None:
     except ValueError:
         return None
     return url
+
+
+def normalise_any_url(candidate: str) -> str | None:
+    """`normalise_url`, also for a URL written without a scheme (`evil.com/a` ->
+    `http://evil.com/a`, the form extraction gives scheme-less URLs). For callers outside the
+    pipeline that get URLs from elsewhere (an enrich request), so their values and the
+    extractor's agree."""
+    value = normalise_url(candidate)
+    if value is None and SCHEME_SEP_RE.match(candidate) is None:
+        value = normalise_url("http://" + candidate)
+    return value
