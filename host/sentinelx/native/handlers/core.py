@@ -1,4 +1,8 @@
-"""ping, extract and cancel."""
+"""ping, extract and cancel.
+
+This module is imported before the first ping is answered: keep its imports light (the
+extraction pipeline is imported by the handler that uses it, or on the warm-up thread).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from typing import Any
 from sentinelx import __version__
 from sentinelx.native import framing
 from sentinelx.native.server import Dispatcher, HostState, Reply
-from sentinelx.pipeline.extract import extract_iocs
 from sentinelx.protocol import messages
 
 
@@ -31,6 +34,8 @@ def ping(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.
 
 
 def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
+    from sentinelx.pipeline.extract import extract_iocs
+
     text: str = request["text"]
     if text_too_large(state, text, reply):
         return
@@ -41,11 +46,7 @@ def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threadi
 
 def cancel(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
     target: str = request["target"]
-    with state.jobs_lock:
-        job = state.jobs.get(target)
-    if job is not None:
-        job.cancel.set()
-    reply.send("cancelled", target=target, found=job is not None)
+    reply.send("cancelled", target=target, found=state.cancel_request(target))
 
 
 def register(dispatcher: Dispatcher) -> None:
