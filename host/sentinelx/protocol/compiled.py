@@ -176,7 +176,9 @@ class Compiler:
         extra: Check | None = None if extra_schema is True else (
             None if extra_schema is False else self.compile(extra_schema, base))
         closed = extra_schema is False
-        if not required and not props and extra_schema is True:
+        dependent: dict[str, tuple[str, ...]] = {
+            k: tuple(names) for k, names in node.get("dependentRequired", {}).items()}
+        if not required and not props and extra_schema is True and not dependent:
             return None
 
         def obj(v: Any) -> Problem | None:
@@ -185,6 +187,11 @@ class Compiler:
             for k in required:
                 if k not in v:
                     return Problem((), f"{k!r} is required")
+            for k, needs in dependent.items():
+                if k in v:
+                    for n in needs:
+                        if n not in v:
+                            return Problem((), f"{n!r} is required with {k!r}")
             for k, x in v.items():
                 check = props.get(k)
                 if check is None:
@@ -230,7 +237,7 @@ class Compiler:
 _KEYWORDS = frozenset({
     "$ref", "type", "const", "enum", "minLength", "maxLength", "pattern", "minimum", "maximum",
     "exclusiveMinimum", "exclusiveMaximum", "items", "minItems", "maxItems", "required",
-    "properties", "additionalProperties", "allOf", "anyOf", "oneOf", "not",
+    "properties", "additionalProperties", "dependentRequired", "allOf", "anyOf", "oneOf", "not",
 })
 
 
