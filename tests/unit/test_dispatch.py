@@ -183,3 +183,79 @@ def test_cancel_reaches_a_running_background_job() -> None:
 def test_every_schema_file_is_a_registered_type() -> None:
     assert {"ping", "extract", "cancel"} <= validate.message_types("request")
     assert {"pong", "extracted", "error"} <= validate.message_types("reply")
+
+
+@pytest.mark.parametrize("depth", [2, 500, 999, 1000, 1001, 5000, 200_000])
+@pytest.mark.parametrize("shape", ["top", "field", "value"])
+def test_any_nesting_depth_gets_a_typed_reply_and_the_loop_goes_on(depth: int, shape: str) -> None:
+    inner = b"[" * depth + b"1" + b"]" * depth
+    body = {"top": inner,
+            "field": b'{"id":"n","type":"ping","x":' + inner + b"}",
+            "value": b'{"id":"n","type":"config.set","name":"a","value":' + inner + b"}"}[shape]
+    code, replies = run_loop(encode(body) + encode({"id": "after", "type": "ping"}))
+    assert code == 0
+    first, last = replies[0], replies[-1]
+    assert first["type"] == "error"
+    assert first["code"] in {"too_deep", "not_object", "schema_violation"}
+    assert last == {**last, "id": "after", "type": "pong"}
+
+
+@pytest.mark.parametrize(("body", "path", "echo"), [
+    (b'{"id":"\\ud800","type":"ping"}', "/id", None),
+    (b'{"id":"s","type":"extract","text":"a\\udfffb"}', "/text", "s"),
+    (b'{"id":"s","type":"enrich","iocs":[{"type":"domain","value":"\\ud83dx.com"}]}',
+     "/iocs/0/value", "s"),
+    (b'{"id":"s","type":"ping","\\udc00":1}', "/\\udc00", "s"),
+    (b'{"id":"s","type":"\\ud800"}', "/type", "s"),
+    (b'{"id":"s","type":"config.set_key","key":"k\\ud800"}', "/key", "s"),
+    (b'{"id":"s","type":"cancel","target":"\\ud800"}', "/target", "s"),
+])
+def test_lone_surrogates_get_a_typed_error_naming_the_field(body: bytes, path: str,
+                                                            echo: str | None) -> None:
+    code, replies = run_loop(encode(body) + encode({"id": "after", "type": "ping"}))
+    assert code == 0
+    err, pong = replies
+    assert (err["type"], err["code"], err["path"], err["id"]) == ("error", "bad_unicode", path, echo)
+    assert path in err["message"]
+    assert pong["type"] == "pong"
+
+
+def test_surrogate_pairs_are_fine() -> None:
+    _, replies = run_loop(encode(b'{"id":"\\ud83d\\ude00","type":"ping"}'))
+    assert replies[0]["type"] == "pong" and replies[0]["id"] == "\U0001F600"
+
+
+@pytest.mark.parametrize("body", [b"NaN", b'{"id":"1","type":"ping","x":NaN}', b"-Infinity",
+                                  b'{"id":"1","type":"config.set","name":"a","value":Infinity}'])
+def test_nan_and_infinity_are_not_json(body: bytes) -> None:
+    _, replies = run_loop(encode(body))
+    assert replies[0]["code"] == "bad_json"
+
+
+def test_a_flood_of_values_is_refused_before_decoding() -> None:
+    out = io.BytesIO()
+    state = server.HostState(server.ReplyWriter(out), max_values=1000)
+    dispatcher = build_dispatcher(state)
+    dispatcher.handle_body(b"[" + b"1," * 5000 + b"1]")
+    dispatcher.handle_body(json.dumps({"id": "t", "type": "extract",
+                                       "text": ",:[{" * 5000}).encode())  # commas inside a string
+    dispatcher.cancel_all(wait=5)
+    replies = decode_all(out.getvalue())
+    assert replies[0]["code"] == "too_complex"
+    assert [r["type"] for r in replies[1:]] == ["extracted"]
+
+
+def test_schema_errors_are_one_short_sentence_never_the_request() -> None:
+    huge = [{"type": "domain", "value": f"d{i}.example"} for i in range(3000)]
+    _, replies = run_loop(encode({"id": "e", "type": "enrich", "iocs": huge, "text": "x"}))
+    (err,) = replies
+    assert err["code"] == "schema_violation" and len(err["message"]) < 300
+    assert "d1.example" not in err["message"]
+
+
+def test_replies_that_cannot_be_encoded_become_internal_errors() -> None:
+    out = io.BytesIO()
+    writer = server.ReplyWriter(out)
+    writer.send({"id": "1", "type": "pong", "version": "\ud800"})
+    (msg,) = decode_all(out.getvalue())
+    assert msg["code"] == "internal_error"
