@@ -259,3 +259,21 @@ def test_replies_that_cannot_be_encoded_become_internal_errors() -> None:
     writer.send({"id": "1", "type": "pong", "version": "\ud800"})
     (msg,) = decode_all(out.getvalue())
     assert msg["code"] == "internal_error"
+
+
+def test_no_message_is_validated_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, str]] = []
+    real = validate.check
+
+    def counting(direction: Any, message: dict[str, Any]) -> Any:
+        seen.append((direction, message["type"]))
+        return real(direction, message)
+
+    monkeypatch.setattr(validate, "check", counting)
+    text = " ".join(f"10.0.{i // 256}.{i % 256}" for i in range(30_000))  # several parts
+    _, replies = run_loop(encode({"id": "1", "type": "ping"})
+                          + encode({"id": "2", "type": "extract", "text": text}))
+    parts = len(replies) - 1
+    assert parts > 1 and [r["type"] for r in replies] == ["pong"] + ["extracted"] * parts
+    assert sorted(seen) == sorted([("request", "ping"), ("request", "extract"), ("reply", "pong")]
+                                  + [("reply", "extracted")] * parts)

@@ -153,7 +153,8 @@ class Compiler:
     def _array(self, node: Mapping[str, Any], base: str) -> Check | None:
         items = self.compile(node["items"], base) if "items" in node else None
         low, high = node.get("minItems"), node.get("maxItems")
-        if items is None and low is None and high is None:
+        unique = node.get("uniqueItems") is True
+        if items is None and low is None and high is None and not unique:
             return None
 
         def array(v: Any) -> Problem | None:
@@ -163,6 +164,10 @@ class Compiler:
                 return Problem((), f"needs at least {low} items, has {len(v)}")
             if high is not None and len(v) > high:
                 return Problem((), f"allows at most {high} items, has {len(v)}")
+            if unique:
+                for i, x in enumerate(v):
+                    if any(_equal(x, y) for y in v[:i]):
+                        return Problem((i,), "repeats an earlier item")
             if items is not None:
                 for i, x in enumerate(v):
                     p = items(x)
@@ -181,12 +186,18 @@ class Compiler:
         closed = extra_schema is False
         dependent: dict[str, tuple[str, ...]] = {
             k: tuple(names) for k, names in node.get("dependentRequired", {}).items()}
-        if not required and not props and extra_schema is True and not dependent:
+        fewest, most = node.get("minProperties"), node.get("maxProperties")
+        if (not required and not props and extra_schema is True and not dependent
+                and fewest is None and most is None):
             return None
 
         def obj(v: Any) -> Problem | None:
             if type(v) is not dict:
                 return None
+            if fewest is not None and len(v) < fewest:
+                return Problem((), f"needs at least {fewest} fields, has {len(v)}")
+            if most is not None and len(v) > most:
+                return Problem((), f"allows at most {most} fields, has {len(v)}")
             for k in required:
                 if k not in v:
                     return Problem((), f"{k!r} is required")
@@ -240,7 +251,8 @@ class Compiler:
 _KEYWORDS = frozenset({
     "$ref", "type", "const", "enum", "minLength", "maxLength", "pattern", "minimum", "maximum",
     "exclusiveMinimum", "exclusiveMaximum", "items", "minItems", "maxItems", "required",
-    "properties", "additionalProperties", "dependentRequired", "allOf", "anyOf", "oneOf", "not",
+    "properties", "additionalProperties", "dependentRequired", "minProperties", "maxProperties",
+    "uniqueItems", "allOf", "anyOf", "oneOf", "not",
 })
 
 
