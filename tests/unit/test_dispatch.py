@@ -271,8 +271,12 @@ def test_no_message_is_validated_twice(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(validate, "check", counting)
     text = " ".join(f"10.0.{i // 256}.{i % 256}" for i in range(30_000))  # several parts
-    _, replies = run_loop(encode({"id": "1", "type": "ping"})
-                          + encode({"id": "2", "type": "extract", "text": text}))
+    out = io.BytesIO()
+    dispatcher = build_dispatcher(server.HostState(server.ReplyWriter(out)))
+    server.serve(io.BytesIO(encode({"id": "1", "type": "ping"})
+                            + encode({"id": "2", "type": "extract", "text": text})), dispatcher)
+    dispatcher.cancel_all(wait=120)
+    replies = decode_all(out.getvalue())
     parts = len(replies) - 1
     assert parts > 1 and [r["type"] for r in replies] == ["pong"] + ["extracted"] * parts
     assert sorted(seen) == sorted([("request", "ping"), ("request", "extract"), ("reply", "pong")]
