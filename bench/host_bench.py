@@ -10,6 +10,9 @@
    a 40,000-IOC enrich frame, the 12,000-IOC extract): time to pong; target <= 50 ms.
 4. peak RSS of a host after a 16 MiB frame and after the 1 MB / 12,000-IOC extract, vs idle.
 5. CLI: `sentinelx enrich` on one cached IOC vs `sentinelx extract` on empty input; <= 3x.
+6. (--only chromium) where Chromium's cold path goes: a new port's ping -> pong measured in the
+   extension's service worker, beside the same launcher started directly, interleaved; the
+   difference is Chromium's (process launch, pipes, messaging) and the extension's.
 """
 
 from __future__ import annotations
@@ -261,11 +264,69 @@ def bench_cli(tmp: Path, runs: int) -> None:
     row("cli enrich (1 cached IOC) / extract (empty)", e / x, 3.0, "x")
 
 
+def bench_chromium(tmp: Path, runs: int) -> None:
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if not chromium:
+        print("chromium is not installed: skipped")
+        return
+    env = env_for(tmp)
+    extension = ROOT / "extension"
+    profile = tmp / "profile"
+    nmh = profile / "NativeMessagingHosts"
+    subprocess.run([sys.executable, "-m", "sentinelx", "install", "--browser", "chromium",
+                    "--manifest-dir", str(nmh), "--launcher-python", sys.executable, "--no-shim"],
+                   env=env, check=True, capture_output=True)
+    launcher = nmh / "sentinelx-host"
+    ext_url = f"chrome-extension://{CHROME_EXTENSION_ID}"
+    via_chromium, direct, warm = [], [], []
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(profile), executable_path=chromium, headless=True, env=env,
+            ignore_default_args=["--disable-extensions"],
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+                  "--disable-background-networking", "--disable-component-update",
+                  f"--disable-extensions-except={extension}", f"--load-extension={extension}"])
+        try:
+            sw = next((w for w in ctx.service_workers if w.url.startswith(ext_url)), None)
+            sw = sw or ctx.wait_for_event("serviceworker", timeout=15_000)
+            sw.evaluate("() => globalThis.sentinelx.host.call('ping')")
+            for _ in range(runs):
+                via_chromium.append(sw.evaluate("""async () => {
+                    globalThis.sentinelx.host.disconnect();
+                    await new Promise((r) => setTimeout(r, 300));
+                    const t = performance.now();
+                    await globalThis.sentinelx.host.call("ping");
+                    return performance.now() - t;
+                }"""))
+                warm.append(sw.evaluate("""async () => {
+                    const t = performance.now();
+                    await globalThis.sentinelx.host.call("ping");
+                    return performance.now() - t;
+                }"""))
+                t = time.perf_counter()
+                h = Host([str(launcher), chrome_origin(CHROME_EXTENSION_ID)], env)
+                h.send(b'{"id":"1","type":"ping"}')
+                h.wait("1:pong", 30)
+                direct.append((time.perf_counter() - t) * 1e3)
+                h.close()
+        finally:
+            ctx.close()
+    c, d, w = statistics.median(via_chromium), statistics.median(direct), statistics.median(warm)
+    print(f"chromium cold path: {c:.0f} ms through Chromium, {d:.0f} ms launcher direct, "
+          f"{w:.1f} ms warm ping round trip")
+    row("cold ping through Chromium", c, d, "ms (ref: same launcher, direct)")
+    row("Chromium's share of the cold path", c - d, w, "ms (ref: warm round trip)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--skip-cli", action="store_true")
-    ap.add_argument("--only", choices=("validation", "cold", "flight", "cli"))
+    ap.add_argument("--only", choices=("validation", "cold", "flight", "cli", "chromium"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sx-hostbench-") as tmp_s:
         tmp = Path(tmp_s)
@@ -277,6 +338,8 @@ def main() -> int:
             bench_in_flight(tmp / "flight")
         if args.only in (None, "cli") and not args.skip_cli:
             bench_cli(tmp / "cli", args.runs)
+        if args.only == "chromium":
+            bench_chromium(tmp / "chromium", args.runs)
     print()
     print(f"{'measure':<58}{'value':>10}{'ref/target':>12}  unit")
     for measure, value, ref, unit in ROWS:
