@@ -58,12 +58,19 @@ class Gen:
         self.rng = rng
         self.big = big
         self.n = 0
+        # Text is cut from one random corpus: generating it piece by piece cost more than the
+        # host's work on it.
+        self.corpus = self._text(4 * MIB if big else MIB)
 
     def rid(self) -> str:
         self.n += 1
         return f"f{self.n}"
 
     def text(self, size: int) -> str:
+        start = self.rng.randrange(0, max(1, len(self.corpus) - size))
+        return self.corpus[start:start + size]
+
+    def _text(self, size: int) -> str:
         r = self.rng
         out: list[str] = []
         n = 0
@@ -85,7 +92,7 @@ class Gen:
                          "config.clear_key"))
         rid = self.rid()
         if kind == "extract":
-            return {"id": rid, "type": kind, "text": self.text(r.choice((0, 10, 300, 5000)))}
+            return {"id": rid, "type": kind, "text": self.text(r.choice((0, 10, 10, 300, 300, 5000)))}
         if kind == "cancel":
             return {"id": rid, "type": kind, "target": f"f{r.randint(1, self.n)}"}
         if kind == "enrich":
