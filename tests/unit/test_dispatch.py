@@ -281,3 +281,13 @@ def test_no_message_is_validated_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parts > 1 and [r["type"] for r in replies] == ["pong"] + ["extracted"] * parts
     assert sorted(seen) == sorted([("request", "ping"), ("request", "extract"), ("reply", "pong")]
                                   + [("reply", "extracted")] * parts)
+
+
+def test_refusals_before_decoding_still_name_a_leading_id() -> None:
+    out = io.BytesIO()
+    dispatcher = build_dispatcher(server.HostState(server.ReplyWriter(out), max_values=100))
+    dispatcher.handle_body(b'{"id":"deep","type":"ping","x":' + b"[" * 5000 + b"]" * 5000 + b"}")
+    dispatcher.handle_body(b'{"id":"many","type":"enrich","iocs":[' + b"1," * 500 + b"1]}")
+    dispatcher.handle_body(b'{"type":"ping","id":"late","x":' + b"[" * 5000 + b"]" * 5000 + b"}")
+    assert [(r["code"], r["id"]) for r in decode_all(out.getvalue())] == [
+        ("too_deep", "deep"), ("too_complex", "many"), ("too_deep", None)]

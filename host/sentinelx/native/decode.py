@@ -20,6 +20,9 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TOKENS = (b",", b":", b"[", b"{")
 _SLICE = 1 << 20
+# The id of a request refused before it could be decoded, when it is the first field (as the
+# extension sends it): the error can then be matched to its request instead of carrying null.
+_LEADING_ID = re.compile(rb'\A\s*\{\s*"id"\s*:\s*"([^"\\\x00-\x1f]{1,128})"')
 
 
 class RequestError(Exception):
@@ -102,6 +105,16 @@ def request_id(request: dict[str, Any]) -> str | None:
     return None
 
 
+def _peek_id(body: bytes) -> str | None:
+    m = _LEADING_ID.match(body, 0, 512)
+    if m is None:
+        return None
+    try:
+        return m.group(1).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def decode(body: bytes, max_values: int = MAX_VALUES) -> dict[str, Any]:
     """The request in `body`; raises RequestError for anything unusable."""
     try:
@@ -110,12 +123,14 @@ def decode(body: bytes, max_values: int = MAX_VALUES) -> dict[str, Any]:
         raise RequestError("bad_utf8", f"frame is not UTF-8 at byte {e.start}") from None
     if _values_upper_bound(body, max_values) > max_values:
         raise RequestError("too_complex", f"frame holds more than {max_values:,} JSON values; "
-                           "send long lists in parts (see the protocol's `part`/`parts`)")
+                           "send long lists in parts (see the protocol's `part`/`parts`)",
+                           None, _peek_id(body))
     try:
         request = json.loads(text, parse_constant=_not_json)
     except RecursionError:
         raise RequestError("too_deep", "frame nests arrays or objects deeper than the host "
-                           "decodes; no request is nested more than 4 levels") from None
+                           "decodes; no request is nested more than 4 levels", None,
+                           _peek_id(body)) from None
     except ValueError as e:
         raise RequestError("bad_json", f"frame is not JSON: {str(e)[:160]}") from None
     if not isinstance(request, dict):
