@@ -285,9 +285,9 @@ def test_no_message_is_validated_twice(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_refusals_before_decoding_still_name_a_leading_id() -> None:
     out = io.BytesIO()
-    dispatcher = build_dispatcher(server.HostState(server.ReplyWriter(out), max_values=100))
+    dispatcher = build_dispatcher(server.HostState(server.ReplyWriter(out), max_values=10_000))
     dispatcher.handle_body(b'{"id":"deep","type":"ping","x":' + b"[" * 5000 + b"]" * 5000 + b"}")
-    dispatcher.handle_body(b'{"id":"many","type":"enrich","iocs":[' + b"1," * 500 + b"1]}")
+    dispatcher.handle_body(b'{"id":"many","type":"enrich","iocs":[' + b"1," * 20_000 + b"1]}")
     dispatcher.handle_body(b'{"type":"ping","id":"late","x":' + b"[" * 5000 + b"]" * 5000 + b"}")
     assert [(r["code"], r["id"]) for r in decode_all(out.getvalue())] == [
         ("too_deep", "deep"), ("too_complex", "many"), ("too_deep", None)]
