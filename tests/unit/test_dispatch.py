@@ -194,10 +194,11 @@ def test_any_nesting_depth_gets_a_typed_reply_and_the_loop_goes_on(depth: int, s
             "value": b'{"id":"n","type":"config.set","name":"a","value":' + inner + b"}"}[shape]
     code, replies = run_loop(encode(body) + encode({"id": "after", "type": "ping"}))
     assert code == 0
-    first, last = replies[0], replies[-1]
-    assert first["type"] == "error"
-    assert first["code"] in {"too_deep", "not_object", "schema_violation"}
-    assert last == {**last, "id": "after", "type": "pong"}
+    # Frames over 64 KiB are decoded on their own thread: the pong may come first.
+    (err,) = [r for r in replies if r["type"] == "error"]
+    (pong,) = [r for r in replies if r["type"] == "pong"]
+    assert err["code"] in {"too_deep", "not_object", "schema_violation"}
+    assert pong["id"] == "after" and len(replies) == 2
 
 
 @pytest.mark.parametrize(("body", "path", "echo"), [
