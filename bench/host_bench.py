@@ -285,10 +285,11 @@ def bench_chromium(tmp: Path, runs: int) -> None:
                    env=env, check=True, capture_output=True)
     launcher = nmh / "sentinelx-host"
     ext_url = f"chrome-extension://{CHROME_EXTENSION_ID}"
+    browser_env: dict[str, str | float | bool] = dict(env)
     via_chromium, direct, warm = [], [], []
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(
-            str(profile), executable_path=chromium, headless=True, env=env,
+            str(profile), executable_path=chromium, headless=True, env=browser_env,
             ignore_default_args=["--disable-extensions"],
             args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
                   "--disable-background-networking", "--disable-component-update",
