@@ -17,6 +17,8 @@ from sentinelx.protocol import messages
 
 def text_too_large(state: HostState, text: str, reply: Reply) -> bool:
     """Refuse text over the cap with a clear error rather than cutting it silently."""
+    if len(text) * 4 <= state.max_text_bytes:  # UTF-8 takes at most 4 bytes a character
+        return False
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > state.max_text_bytes:
         reply.error("text_too_large",
