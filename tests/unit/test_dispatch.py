@@ -292,3 +292,13 @@ def test_refusals_before_decoding_still_name_a_leading_id() -> None:
     dispatcher.handle_body(b'{"type":"ping","id":"late","x":' + b"[" * 5000 + b"]" * 5000 + b"}")
     assert [(r["code"], r["id"]) for r in decode_all(out.getvalue())] == [
         ("too_deep", "deep"), ("too_complex", "many"), ("too_deep", None)]
+
+
+def test_a_huge_unknown_key_gets_a_short_path() -> None:
+    key = "k" * 2_000_000
+    _, replies = run_loop(encode({"id": "h", "type": "ping", key: 1}))
+    (err,) = replies
+    assert err["code"] == "schema_violation" and len(err["path"]) < 300 and len(err["message"]) < 400
+    _, replies = run_loop(encode(b'{"id":"h","type":"ping","' + b"k" * 500_000 + b'\\ud800":1}'))
+    (err,) = replies
+    assert err["code"] == "bad_unicode" and len(err["path"]) < 300

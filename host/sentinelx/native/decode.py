@@ -140,7 +140,7 @@ def decode(body: bytes, max_values: int = MAX_VALUES) -> dict[str, Any]:
     if _SURROGATE_ESCAPE.search(body):
         where = _lone_surrogate(request)
         if where is not None:
-            where = _printable(where)
+            where = _printable(where[:200]) + ("…" if len(where) > 200 else "")
             raise RequestError("bad_unicode", f"{where}: holds a lone surrogate (\\ud800-\\udfff), "
                                "which is not Unicode", where, request_id(request))
     return request

@@ -37,8 +37,10 @@ class Problem(NamedTuple):
     path: tuple[str | int, ...]
     reason: str
 
-    def pointer(self) -> str:
-        return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in self.path)
+    def pointer(self, limit: int = 200) -> str:
+        """The JSON pointer, cut (with "…") past `limit` characters: a key can be megabytes."""
+        text = "/" + "/".join(str(p)[:limit].replace("~", "~0").replace("/", "~1") for p in self.path)
+        return text if len(text) <= limit else text[:limit] + "…"
 
 
 Check = Callable[[Any], "Problem | None"]
