@@ -13,6 +13,7 @@ messages, that a compiled check accepts exactly what jsonschema accepts.
 A check returns None for a valid instance, else a `Problem`: a JSON pointer (built only on
 failure) and one short sentence that never echoes more than a few characters of the value.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
