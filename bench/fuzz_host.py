@@ -125,8 +125,10 @@ class Gen:
                 del msg[r.choice(keys)]
             elif op < 0.6:
                 msg[r.choice([*keys, "extra", "part", "parts", "iocs", "text"])] = self.json_value()
-            elif op < 0.8:
+            elif op < 0.75:
                 msg["id"] = r.choice(("", "x" * r.randint(129, 5000), 5, None, ["a"]))
+            elif op < 0.8:
+                msg["k" * r.choice((200, 5000, 300_000))] = r.choice((1, "v", None))
             else:
                 msg["type"] = r.choice(("launch", "", "PING", "ping ", "x" * 300, 7, None))
         return msg
@@ -400,6 +402,10 @@ def worker(wid: int, args: argparse.Namespace, env: dict[str, str], stats: Stats
                                              f"{host.stderr_tail[-600:]!r}")
                 ended = True
         rss = host.peak_rss_kb()
+        with stats.lock:
+            if stats.frames // args.progress > (stats.frames - sent) // args.progress:
+                print(f"  ... {stats.frames:,} frames, {stats.hosts} hosts, crashes {len(stats.crashes)}, "
+                      f"hangs {len(stats.hangs)}", flush=True)
         fatal = not ended and rng.random() < args.fatal_rate
         if fatal:
             host.write(gen.fatal(), rng)
@@ -427,6 +433,7 @@ def main() -> int:
     ap.add_argument("--fatal-rate", type=float, default=0.5,
                     help="share of hosts ended by an unrecoverable frame rather than EOF")
     ap.add_argument("--big", action="store_true", help="include 4 MiB frames and 16-20 MiB lengths")
+    ap.add_argument("--progress", type=int, default=50_000, help="print a line every N frames")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="sx-fuzz-"))
