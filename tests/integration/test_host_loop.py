@@ -68,7 +68,10 @@ sys.exit(main())
     assert [r["type"] for r in decode_all(proc.stdout)] == ["pong"], proc.stderr.decode()[-2000:]
     line = next(x for x in proc.stderr.decode().splitlines() if x.startswith("MODULES "))
     loaded = set(line.split()[1:])
+    # pong will carry capabilities read from the provider registry and the config, so those
+    # may load; the network, the cache, schema libraries and the extractor must not.
     heavy = {"jsonschema", "referencing", "requests", "urllib3", "sqlite3", "argparse",
-             "sentinelx.config", "sentinelx.enrichment", "sentinelx.pipeline", "sentinelx.logs",
-             "logging.handlers", "platformdirs", "dataclasses", "hashlib"}
+             "logging.handlers", "sentinelx.enrichment.http", "sentinelx.enrichment.service",
+             "sentinelx.enrichment.cache", "sentinelx.enrichment.queue", "sentinelx.pipeline.extract",
+             "sentinelx.logs"}
     assert heavy & loaded == set()
