@@ -302,3 +302,23 @@ def test_a_huge_unknown_key_gets_a_short_path() -> None:
     _, replies = run_loop(encode(b'{"id":"h","type":"ping","' + b"k" * 500_000 + b'\\ud800":1}'))
     (err,) = replies
     assert err["code"] == "bad_unicode" and len(err["path"]) < 300
+
+
+def test_background_jobs_hold_bounded_input_at_once() -> None:
+    out = io.BytesIO()
+    state = server.HostState(server.ReplyWriter(out), max_text_bytes=1000)  # 2000 at once
+    dispatcher = build_dispatcher(state)
+    release = threading.Event()
+
+    def slow(_s: Any, _r: Any, reply: server.Reply, cancel: threading.Event) -> None:
+        release.wait(10)
+
+    dispatcher.register("extract", slow, background=True)
+    for rid in ("a", "b", "c"):
+        dispatcher.handle_body(json.dumps({"id": rid, "type": "extract", "text": "x" * 900}).encode())
+    release.set()
+    dispatcher.cancel_all(wait=5)
+    dispatcher.handle_body(json.dumps({"id": "d", "type": "extract", "text": "x" * 5000}).encode())
+    dispatcher.cancel_all(wait=5)
+    replies = decode_all(out.getvalue())
+    assert [(r["id"], r["code"]) for r in replies] == [("c", "busy")]  # d ran alone: allowed

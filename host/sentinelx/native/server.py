@@ -98,6 +98,14 @@ class Reply(NamedTuple):
 class Job(NamedTuple):
     thread: threading.Thread
     cancel: threading.Event
+    weight: int = 0
+
+
+def job_weight(request: dict[str, Any]) -> int:
+    """What a background request holds while it runs: its text, or its IOCs. IOCs weigh
+    little, so an enrich waiting hours on the quota never keeps an extract from running."""
+    text = request.get("text")
+    return (len(text) if isinstance(text, str) else 0) + 64 * len(request.get("iocs") or ())
 
 
 class HostState:
@@ -114,6 +122,8 @@ class HostState:
         self.max_values = max_values
         # Frames still being decoded on their own thread (big ones): a cancel may precede its target.
         self.frames_in_flight = 0
+        # Background jobs may hold this much (job_weight) at once; one job always may run.
+        self.max_job_weight = 2 * max_text_bytes
         self.cancel_request: Callable[[str], bool] = lambda _target: False
         self.assembler = Assembler(max_text_bytes)
 
@@ -198,15 +208,21 @@ class Dispatcher:
         if not route.background:
             self._guarded(route.handler, request, reply, cancel)
             return
+        weight = job_weight(request)
         with self.state.jobs_lock:
             if rid in self.state.jobs:
                 reply.error("duplicate_id", f"a request with id {show(rid)} is still running")
+                return
+            held = sum(j.weight for j in self.state.jobs.values())
+            if self.state.jobs and held + weight > self.state.max_job_weight:
+                reply.error("busy", f"{len(self.state.jobs)} requests are still running with "
+                            "large inputs; send this one again when they are done")
                 return
             thread = threading.Thread(
                 target=self._background, args=(route.handler, request, reply, cancel),
                 name=f"job-{rid[:16]}", daemon=True,
             )
-            self.state.jobs[rid] = Job(thread, cancel)
+            self.state.jobs[rid] = Job(thread, cancel, weight)
         thread.start()
 
     def cancel(self, target: str) -> bool:
