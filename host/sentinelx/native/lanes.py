@@ -3,8 +3,10 @@
 Small frames (every request a browser sends but the big ones) are decoded and handled
 in arrival order on one request thread: config.set then config.get keeps its meaning.
 A big frame is decoded and validated on a thread of its own, so a ping or cancel behind
-it is answered at once instead of after it. The bytes of frames read but not yet handled
-are bounded: the reader waits before reading a body that would pass the bound.
+it is answered at once instead of after it. Memory is bounded: one big frame is decoded at
+a time (its decoded text can take 4 times its bytes); big frames read but not yet handled
+hold at most twice the frame cap, small ones SMALL_PENDING bytes; the reader waits before
+reading a body that would pass its lane's bound (one body always fits).
 """
 
 from __future__ import annotations
@@ -20,32 +22,34 @@ if TYPE_CHECKING:
 log = logging.getLogger("sentinelx.host")
 
 SMALL_FRAME = 64 * 1024
+SMALL_PENDING = 4 * 1024 * 1024
 _STOP = object()
 
 
 class Lanes:
-    def __init__(self, dispatcher: Dispatcher, max_pending_bytes: int | None = None) -> None:
+    def __init__(self, dispatcher: Dispatcher) -> None:
         self._dispatcher = dispatcher
         self._state = dispatcher.state
-        # Room for one frame of the largest size being handled while the next is read.
-        self._cap = max_pending_bytes or 2 * self._state.max_frame_bytes
-        self._pending = 0
+        self._pending = {True: 0, False: 0}  # small?: bytes read, not yet handled
+        self._cap = {True: SMALL_PENDING, False: 2 * self._state.max_frame_bytes}
         self._cond = threading.Condition()
+        self._decoding = threading.Lock()  # one big frame decoded at a time
         self._big: list[threading.Thread] = []
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._in_order, name="requests", daemon=True)
         self._thread.start()
 
     def reserve(self, length: int) -> None:
-        """Block the reader until `length` more bytes fit (one frame always fits)."""
+        """Block the reader until a body of `length` bytes fits its lane (one always fits)."""
+        small = length <= SMALL_FRAME
         with self._cond:
-            while self._pending and self._pending + length > self._cap:
+            while self._pending[small] and self._pending[small] + length > self._cap[small]:
                 self._cond.wait()
-            self._pending += length
+            self._pending[small] += length
 
     def _release(self, length: int) -> None:
         with self._cond:
-            self._pending -= length
+            self._pending[length <= SMALL_FRAME] -= length
             self._cond.notify_all()
 
     def submit(self, body: bytes) -> None:
@@ -64,7 +68,8 @@ class Lanes:
 
     def _one_big(self, body: bytes) -> None:
         try:
-            self._dispatcher.handle_body(body)
+            with self._decoding:
+                self._dispatcher.handle_body(body)
         finally:
             with self._state.jobs_lock:
                 self._state.frames_in_flight -= 1
