@@ -47,6 +47,8 @@ function Invoke-Checked([string]$Exe, [string[]]$Arguments) {
 
 # --- uninstall: the installed command removes everything but its own (running) venv ------------
 if ($Uninstall) {
+    # Lets the uninstall print a purge command that still works once its venv is gone.
+    $env:SENTINELX_INSTALLER = $MyInvocation.MyCommand.Path
     if (-not (Test-Path $VenvCmd)) { throw "SentinelX is not installed in $Venv (nothing to uninstall)" }
     $u = $PassArgs + @('--keep-venv')
     if ($Purge) { $u += '--purge' }

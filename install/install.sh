@@ -45,12 +45,13 @@ venv="$data_dir/venv"
 venv_py="$venv/bin/python"
 
 # --- uninstall: the installed command does it (and removes its own venv) -----------------------
-if [ "$uninstall" = 1 ]; then
-  [ -x "$venv/bin/sentinelx" ] || die "SentinelX is not installed in $venv (nothing to uninstall)"
-  args=()
-  for arg in "$@"; do [ "$arg" = --uninstall ] || args+=("$arg"); done
+# SENTINELX_INSTALLER lets it print commands that still work once its venv is gone.
+export SENTINELX_INSTALLER="$repo/install/install.sh"
+uninstall_args=()
+for arg in "$@"; do [ "$arg" = --uninstall ] || uninstall_args+=("$arg"); done
+if [ "$uninstall" = 1 ] && [ -x "$venv/bin/sentinelx" ]; then
   # ${a[@]+...}: macOS's bash 3.2 calls an empty array unbound under set -u.
-  exec "$venv/bin/sentinelx" uninstall ${args[@]+"${args[@]}"}
+  exec "$venv/bin/sentinelx" uninstall ${uninstall_args[@]+"${uninstall_args[@]}"}
 fi
 
 # --- 1. a Python >= 3.11 ---------------------------------------------------------------------
@@ -65,6 +66,27 @@ if [ -z "$python" ]; then
   die "SentinelX needs Python 3.11 or newer. Install it (Debian/Ubuntu: sudo apt-get install python3; macOS: brew install python@3.12), or point SENTINELX_PYTHON at one."
 fi
 pyver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+# Run this clone's own code with $python (for a dry run, or an uninstall once the venv is gone):
+# it needs only platformdirs, from $python itself or a throw-away venv. Sets runner=(...).
+clone_runner() {
+  if "$python" -c 'import platformdirs' >/dev/null 2>&1; then
+    runner=(env "PYTHONPATH=$repo/host" "$python" -m sentinelx)
+    return
+  fi
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  "$python" -m venv "$tmp/venv"
+  "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check platformdirs
+  runner=(env "PYTHONPATH=$repo/host" "$tmp/venv/bin/python" -m sentinelx)
+}
+
+# --- uninstall with no venv left (a plain uninstall already ran): purge and leftovers still work
+if [ "$uninstall" = 1 ]; then
+  say "SentinelX is not installed in $venv; looking for what is left." >&2
+  clone_runner
+  exec "${runner[@]}" uninstall ${uninstall_args[@]+"${uninstall_args[@]}"}
+fi
 
 # Debian and Ubuntu split venv/ensurepip into python3-venv: say so instead of failing obscurely.
 if ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -91,13 +113,8 @@ if [ "$dry_run" = 1 ]; then
     runner=("$venv_py" -m sentinelx)
   else
     say "  would create  venv               $venv (pip install $repo)"
-    # Plan with this clone's code and a throw-away venv for its dependencies: nothing is written
-    # in the user's folders.
-    tmp=$(mktemp -d)
-    trap 'rm -rf "$tmp"' EXIT
-    "$python" -m venv "$tmp/venv"
-    "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check platformdirs
-    runner=(env "PYTHONPATH=$repo/host" "$tmp/venv/bin/python" -m sentinelx)
+    # Plan with this clone's code: nothing is written in the user's folders.
+    clone_runner
   fi
   "${runner[@]}" install --launcher-python "$venv_py" --extension-dir "$repo/extension" "$@"
   exit $?

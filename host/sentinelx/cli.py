@@ -6,11 +6,13 @@ Command modules import their heavy dependencies inside run(), so `sentinelx host
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
+from typing import TYPE_CHECKING
 
 from sentinelx import __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 # subcommand -> module in sentinelx.commands
 COMMANDS = {
@@ -22,6 +24,9 @@ COMMANDS = {
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """All subcommands, or just `only`: importing every command module costs tens of ms."""
+    import argparse
+    import importlib
+
     parser = argparse.ArgumentParser(
         prog="sentinelx", description="Extract and enrich indicators of compromise."
     )

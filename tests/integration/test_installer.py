@@ -212,9 +212,31 @@ def test_install_sh_explains_a_missing_venv_module(tmp_path: Path) -> None:
 
 
 def test_install_sh_uninstall_without_install_says_so(tmp_path: Path) -> None:
+    # Nothing installed: it says so, and still reports (and with --purge removes) leftovers.
     _, env = sh_env(tmp_path)
-    out = run_sh(env, "--uninstall", timeout=60)
-    assert out.returncode != 0 and "not installed" in out.stderr
+    env["SENTINELX_PYTHON"] = sys.executable  # has platformdirs: no throw-away venv needed
+    out = run_sh(env, "--uninstall", timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "not installed" in out.stderr
+
+
+def test_install_sh_purge_works_after_a_plain_uninstall(tmp_path: Path) -> None:
+    """What a user did: uninstall, then change their mind and purge; the venv is gone by then."""
+    home, env = sh_env(tmp_path)
+    env["SENTINELX_PYTHON"] = sys.executable
+    left = [home / ".config/sentinelx", home / ".cache/sentinelx", home / ".local/state/sentinelx/log"]
+    for folder in left:
+        folder.mkdir(parents=True)
+        (folder / "file").write_text("x")
+    plain = run_sh(env, "--uninstall", "--root", str(tmp_path / "root"), timeout=120)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    for folder in left:  # the message names every folder it leaves, logs included
+        assert str(folder) in plain.stdout
+    assert f"{INSTALL_SH} --uninstall --purge" in plain.stdout
+    purge = run_sh(env, "--uninstall", "--purge", "--root", str(tmp_path / "root"), timeout=120)
+    assert purge.returncode == 0, purge.stdout + purge.stderr
+    assert not any(f.exists() for f in left)
+    assert not (home / ".local/state/sentinelx").exists()
 
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")

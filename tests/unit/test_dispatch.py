@@ -183,3 +183,142 @@ def test_cancel_reaches_a_running_background_job() -> None:
 def test_every_schema_file_is_a_registered_type() -> None:
     assert {"ping", "extract", "cancel"} <= validate.message_types("request")
     assert {"pong", "extracted", "error"} <= validate.message_types("reply")
+
+
+@pytest.mark.parametrize("depth", [2, 500, 999, 1000, 1001, 5000, 200_000])
+@pytest.mark.parametrize("shape", ["top", "field", "value"])
+def test_any_nesting_depth_gets_a_typed_reply_and_the_loop_goes_on(depth: int, shape: str) -> None:
+    inner = b"[" * depth + b"1" + b"]" * depth
+    body = {"top": inner,
+            "field": b'{"id":"n","type":"ping","x":' + inner + b"}",
+            "value": b'{"id":"n","type":"config.set","name":"a","value":' + inner + b"}"}[shape]
+    code, replies = run_loop(encode(body) + encode({"id": "after", "type": "ping"}))
+    assert code == 0
+    # Frames over 64 KiB are decoded on their own thread: the pong may come first.
+    (err,) = [r for r in replies if r["type"] == "error"]
+    (pong,) = [r for r in replies if r["type"] == "pong"]
+    assert err["code"] in {"too_deep", "not_object", "schema_violation"}
+    assert pong["id"] == "after" and len(replies) == 2
+
+
+@pytest.mark.parametrize(("body", "path", "echo"), [
+    (b'{"id":"\\ud800","type":"ping"}', "/id", None),
+    (b'{"id":"s","type":"extract","text":"a\\udfffb"}', "/text", "s"),
+    (b'{"id":"s","type":"enrich","iocs":[{"type":"domain","value":"\\ud83dx.com"}]}',
+     "/iocs/0/value", "s"),
+    (b'{"id":"s","type":"ping","\\udc00":1}', "/\\udc00", "s"),
+    (b'{"id":"s","type":"\\ud800"}', "/type", "s"),
+    (b'{"id":"s","type":"config.set_key","key":"k\\ud800"}', "/key", "s"),
+    (b'{"id":"s","type":"cancel","target":"\\ud800"}', "/target", "s"),
+])
+def test_lone_surrogates_get_a_typed_error_naming_the_field(body: bytes, path: str,
+                                                            echo: str | None) -> None:
+    code, replies = run_loop(encode(body) + encode({"id": "after", "type": "ping"}))
+    assert code == 0
+    err, pong = replies
+    assert (err["type"], err["code"], err["path"], err["id"]) == ("error", "bad_unicode", path, echo)
+    assert path in err["message"]
+    assert pong["type"] == "pong"
+
+
+def test_surrogate_pairs_are_fine() -> None:
+    _, replies = run_loop(encode(b'{"id":"\\ud83d\\ude00","type":"ping"}'))
+    assert replies[0]["type"] == "pong" and replies[0]["id"] == "\U0001F600"
+
+
+@pytest.mark.parametrize("body", [b"NaN", b'{"id":"1","type":"ping","x":NaN}', b"-Infinity",
+                                  b'{"id":"1","type":"config.set","name":"a","value":Infinity}'])
+def test_nan_and_infinity_are_not_json(body: bytes) -> None:
+    _, replies = run_loop(encode(body))
+    assert replies[0]["code"] == "bad_json"
+
+
+def test_a_flood_of_values_is_refused_before_decoding() -> None:
+    out = io.BytesIO()
+    state = server.HostState(server.ReplyWriter(out), max_values=1000)
+    dispatcher = build_dispatcher(state)
+    dispatcher.handle_body(b"[" + b"1," * 5000 + b"1]")
+    dispatcher.handle_body(json.dumps({"id": "t", "type": "extract",
+                                       "text": ",:[{" * 5000}).encode())  # commas inside a string
+    dispatcher.cancel_all(wait=5)
+    replies = decode_all(out.getvalue())
+    assert replies[0]["code"] == "too_complex"
+    assert [r["type"] for r in replies[1:]] == ["extracted"]
+
+
+def test_schema_errors_are_one_short_sentence_never_the_request() -> None:
+    huge = [{"type": "domain", "value": f"d{i}.example"} for i in range(3000)]
+    _, replies = run_loop(encode({"id": "e", "type": "enrich", "iocs": huge, "text": "x"}))
+    (err,) = replies
+    assert err["code"] == "schema_violation" and len(err["message"]) < 300
+    assert "d1.example" not in err["message"]
+
+
+def test_replies_that_cannot_be_encoded_become_internal_errors() -> None:
+    out = io.BytesIO()
+    writer = server.ReplyWriter(out)
+    writer.send({"id": "1", "type": "pong", "version": "\ud800"})
+    (msg,) = decode_all(out.getvalue())
+    assert msg["code"] == "internal_error"
+
+
+def test_no_message_is_validated_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, str]] = []
+    real = validate.check
+
+    def counting(direction: Any, message: dict[str, Any]) -> Any:
+        seen.append((direction, message["type"]))
+        return real(direction, message)
+
+    monkeypatch.setattr(validate, "check", counting)
+    text = " ".join(f"10.0.{i // 256}.{i % 256}" for i in range(30_000))  # several parts
+    out = io.BytesIO()
+    dispatcher = build_dispatcher(server.HostState(server.ReplyWriter(out)))
+    server.serve(io.BytesIO(encode({"id": "1", "type": "ping"})
+                            + encode({"id": "2", "type": "extract", "text": text})), dispatcher)
+    dispatcher.cancel_all(wait=120)
+    replies = decode_all(out.getvalue())
+    parts = len(replies) - 1
+    assert parts > 1 and [r["type"] for r in replies] == ["pong"] + ["extracted"] * parts
+    assert sorted(seen) == sorted([("request", "ping"), ("request", "extract"), ("reply", "pong")]
+                                  + [("reply", "extracted")] * parts)
+
+
+def test_refusals_before_decoding_still_name_a_leading_id() -> None:
+    out = io.BytesIO()
+    dispatcher = build_dispatcher(server.HostState(server.ReplyWriter(out), max_values=10_000))
+    dispatcher.handle_body(b'{"id":"deep","type":"ping","x":' + b"[" * 5000 + b"]" * 5000 + b"}")
+    dispatcher.handle_body(b'{"id":"many","type":"enrich","iocs":[' + b"1," * 20_000 + b"1]}")
+    dispatcher.handle_body(b'{"type":"ping","id":"late","x":' + b"[" * 5000 + b"]" * 5000 + b"}")
+    assert [(r["code"], r["id"]) for r in decode_all(out.getvalue())] == [
+        ("too_deep", "deep"), ("too_complex", "many"), ("too_deep", None)]
+
+
+def test_a_huge_unknown_key_gets_a_short_path() -> None:
+    key = "k" * 2_000_000
+    _, replies = run_loop(encode({"id": "h", "type": "ping", key: 1}))
+    (err,) = replies
+    assert err["code"] == "schema_violation" and len(err["path"]) < 300 and len(err["message"]) < 400
+    _, replies = run_loop(encode(b'{"id":"h","type":"ping","' + b"k" * 500_000 + b'\\ud800":1}'))
+    (err,) = replies
+    assert err["code"] == "bad_unicode" and len(err["path"]) < 300
+
+
+def test_background_jobs_hold_bounded_input_at_once() -> None:
+    out = io.BytesIO()
+    state = server.HostState(server.ReplyWriter(out), max_text_bytes=1000)  # 2000 at once
+    dispatcher = build_dispatcher(state)
+    release = threading.Event()
+
+    def slow(_s: Any, _r: Any, reply: server.Reply, cancel: threading.Event) -> None:
+        release.wait(10)
+
+    dispatcher.register("extract", slow, background=True)
+    for rid in ("a", "b", "c"):
+        dispatcher.handle_body(json.dumps({"id": rid, "type": "extract", "text": "x" * 900}).encode())
+    release.set()
+    dispatcher.cancel_all(wait=5)
+    dispatcher.handle_body(json.dumps({"id": "d", "type": "extract", "text": "x" * 5000}).encode())
+    dispatcher.cancel_all(wait=5)
+    replies = decode_all(out.getvalue())
+    assert [(r["id"], r["code"]) for r in replies] == [("c", "busy")]  # d ran alone: allowed

@@ -389,3 +389,30 @@ def test_register_into_dir_is_the_e2e_entry_point(world: World, tmp_path: Path) 
     assert m["allowed_extensions"] == [GECKO_EXTENSION_ID] and m["path"] == str(nmh / "sentinelx-host")
     assert sorted(p.name for p in nmh.iterdir()) == ["com.sentinelx.host.json", "sentinelx-host"]
     assert not world.dirs.config.exists() and not world.dirs.data.exists()  # nothing else written
+
+
+def test_plain_uninstall_names_every_folder_it_leaves_and_a_purge_that_works(world: World) -> None:
+    install(world, launcher_python=fake_venv(world))
+    config.store_key("k" * 64)
+    world.dirs.cache.mkdir()
+    world.dirs.log.mkdir(parents=True)
+    (world.dirs.log / "sentinelx.log").write_text("x")
+    machine = plan.Machine("linux", world.home, {**world.machine.env,
+                                                  "SENTINELX_INSTALLER": "/src/sx/install/install.sh"},
+                           world.machine.root)
+    p = plan.build_uninstall(machine, world.dirs, plan.Options())
+    (note,) = [n for n in p.notices if n.startswith("Kept")]
+    for folder in (world.dirs.config, world.dirs.cache, world.dirs.log):
+        assert str(folder) in note
+    assert "/src/sx/install/install.sh --uninstall --purge" in note
+
+
+def test_purge_on_its_own_after_a_plain_uninstall(world: World) -> None:
+    install(world, launcher_python=fake_venv(world))
+    config.store_key("k" * 64)
+    world.dirs.log.mkdir(parents=True)
+    uninstall(world)
+    _, results = uninstall(world, purge=True)  # nothing installed any more: still purges
+    assert None not in outcomes(results)
+    for d in (world.dirs.data, world.dirs.config, world.dirs.log):
+        assert not d.exists(), d

@@ -36,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     )
     checks = doctor.run_checks(machine, Dirs.current(), opts)
     if args.json:
-        print(json.dumps({"ok": not doctor.failed(checks), "checks": [asdict(c) for c in checks]},
-                         indent=2))
+        print(json.dumps({"ok": not doctor.failed(checks), "checks": [asdict(c) for c in checks],
+                          "coverage": doctor.coverage(checks)}, indent=2))
     else:
         print(doctor.render_table(checks))
     return 1 if doctor.failed(checks) else 0

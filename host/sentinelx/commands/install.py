@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -77,13 +76,12 @@ def _importable(python: Path) -> str | None:
     return None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["?"])[-1]
 
 
-def _command_name(python: Path, shim_made: bool) -> str:
-    """What to type for `sentinelx` later: the bare name only if it will resolve to this install."""
-    script = python.parent / "sentinelx"
-    on_path = shutil.which("sentinelx")
-    if shim_made or (on_path and Path(on_path).resolve() == script.resolve()):
-        return "sentinelx"
-    return str(script) if script.exists() else f"{python} -m sentinelx"
+def _command_name(python: Path) -> str:
+    """What to type for `sentinelx` later: the bare name only if PATH resolves it to this
+    install (a ~/.local/bin link that is not on PATH does not count)."""
+    from sentinelx.install.command import sentinelx_command
+
+    return sentinelx_command(python)
 
 
 def next_steps(targets: Sequence[Target], extension_dir: Path | None, command: str) -> str:
@@ -121,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
     from sentinelx import config
     from sentinelx.install import plan
-    from sentinelx.install.actions import Outcome, Symlink
+    from sentinelx.install.actions import Outcome
     from sentinelx.install.browsers import Machine
 
     machine = Machine.current()
@@ -151,11 +149,9 @@ def run(args: argparse.Namespace) -> int:
     failures = [r for r in results if r.outcome is None]
     print(f"\n{changed} changed, {len(results) - changed - len(failures)} unchanged or skipped, "
           f"{len(failures)} failed.")
-    shim = any(isinstance(r.action, Symlink) and r.outcome in (Outcome.CREATED, Outcome.UPDATED,
-               Outcome.UNCHANGED) for r in results)
     ext = args.extension_dir.absolute() if args.extension_dir else _default_extension_dir()
     if args.manifest_dir is None:
-        print(next_steps(the_plan.targets, ext, _command_name(python, shim)))
+        print(next_steps(the_plan.targets, ext, _command_name(python)))
     if failures:
         if args.system:
             print("\nSystem-wide folders need root: sudo ./install/install.sh --system",

@@ -107,10 +107,17 @@ def ping(program: Path, argv: list[str], timeout: float = PING_TIMEOUT) -> PingR
 # --- per-browser checks --------------------------------------------------------------------------
 
 
+def _cmd() -> str:
+    """`sentinelx` as it must be typed here (a full path when PATH does not find this one)."""
+    from sentinelx.install.command import sentinelx_command
+
+    return sentinelx_command()
+
+
 def _reinstall(browser: Browser, opts: Options) -> str:
     extra = f" --manifest-dir {opts.manifest_dir}" if opts.manifest_dir else ""
     extra += " --system" if opts.system else ""
-    return f"re-run the installer: sentinelx install --browser {browser.name}{extra}"
+    return f"re-run the installer: {_cmd()} install --browser {browser.name}{extra}"
 
 
 def check_manifest(browser: Browser, manifest: Path, opts: Options) -> Iterator[Check]:
@@ -161,7 +168,7 @@ def check_manifest(browser: Browser, manifest: Path, opts: Options) -> Iterator[
     else:
         code = (result.reply or {}).get("code")
         ping_fix = (
-            "the host refuses this extension id: sentinelx config set host.allowed_extensions "
+            f"the host refuses this extension id: {_cmd()} config set host.allowed_extensions "
             f"{opts.chrome_id},{opts.gecko_id}" if code == "origin_forbidden"
             else f"run the launcher by hand to see why: {path} ; or {fix}"
         )
@@ -210,7 +217,8 @@ def browser_checks(
         checks.extend(rows)
     if not named and not any_ok:
         checks.append(Check("browsers", FAIL, "no browser can reach the host yet",
-                            "run ./install/install.sh (or sentinelx install --browser NAME)"))
+                            f"run ./install/install.sh in your SentinelX clone (or {_cmd()} "
+                            "install --browser NAME)"))
     return checks
 
 
@@ -221,7 +229,8 @@ def check_python() -> Check:
     v = sys.version_info
     detail = f"{v.major}.{v.minor}.{v.micro} ({sys.executable})"
     if v[:2] < MIN_PYTHON:
-        return Check("python", FAIL, detail, "install Python >= 3.11 and re-run ./install/install.sh")
+        return Check("python", FAIL, detail,
+                     "install Python >= 3.11 and re-run ./install/install.sh in your SentinelX clone")
     return Check("python", OK, detail)
 
 
@@ -254,7 +263,7 @@ def check_key_file(path: Path) -> Check:
         return Check("api key", OK, "from the VT_API_KEY environment variable")
     if not path.exists():
         return Check("api key", WARN, f"not set ({path} absent): lookups are off",
-                     "sentinelx config set-key (or the extension's options page)")
+                     f"{_cmd()} config set-key (or the extension's options page)")
     if os.name != "nt":
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
@@ -295,7 +304,7 @@ def check_online(base_url: str, timeout: float = 5.0) -> Check:
         resp = requests.get(base_url, timeout=timeout, allow_redirects=False)
     except requests.RequestException as e:
         return Check("virustotal", FAIL, f"{base_url} unreachable: {type(e).__name__}",
-                     "check the network/proxy, or `sentinelx config get vt.base_url`")
+                     f"check the network/proxy, or {_cmd()} config get vt.base_url")
     ms = (time.monotonic() - start) * 1000
     return Check("virustotal", OK, f"{base_url} answered HTTP {resp.status_code} in {ms:.0f} ms")
 
@@ -318,6 +327,15 @@ def run_checks(
     return checks
 
 
+NOT_COVERED = ("whether the extension is loaded and enabled in each browser (the popup says so "
+               "when it cannot reach the host), and whether VirusTotal accepts the API key")
+
+
+def coverage(checks: list[Check]) -> dict[str, list[str] | str]:
+    """What this run checked (derived from the rows, so it stays true) and what doctor never does."""
+    return {"checked": [c.name for c in checks], "not_checked": NOT_COVERED}
+
+
 def render_table(checks: list[Check]) -> str:
     width = max([len(c.name) for c in checks] + [5])
     lines = [f"{'CHECK':<{width}}  STATUS  DETAIL"]
@@ -326,6 +344,7 @@ def render_table(checks: list[Check]) -> str:
     if fixes:
         lines += ["", "How to fix:"]
         lines += [f"  {c.name}: {c.fix}" for c in fixes]
+    lines += ["", f"Checked: {', '.join(c.name for c in checks)}.", f"Not checked: {NOT_COVERED}."]
     return "\n".join(lines)
 
 

@@ -248,9 +248,35 @@ def build_uninstall(
                     actions.append(RemoveEmptyDir(folder.parent, frozenset({folder})))
     else:
         actions.append(RemoveEmptyDir(dirs.data, frozenset(gone)))
-        notices.append(f"Kept your settings, API key and cache ({dirs.config}, {dirs.cache}); "
-                       "--purge removes them too.")
+        kept = kept_folders(dirs, frozenset(gone))
+        if kept:
+            listed = "; ".join(f"{what}: {folder}" for folder, what in kept)
+            notices.append(f"Kept {listed}. To delete them too, run: {purge_command(machine)}")
     return Plan(tuple(actions), tuple(targets), tuple(notices), launch)
+
+
+def kept_folders(dirs: Dirs, gone: frozenset[Path]) -> list[tuple[Path, str]]:
+    """The folders a plain uninstall leaves behind, each with what it holds."""
+    out: list[tuple[Path, str]] = []
+    for folder, what in ((dirs.config, "settings and API keys"), (dirs.cache, "the lookup cache"),
+                         (dirs.log, "logs"), (dirs.data, "data")):
+        if folder in (f for f, _ in out) or not folder.is_dir():
+            continue
+        if folder == dirs.data and not [c for c in folder.iterdir() if c not in gone]:
+            continue  # only what this uninstall removes: the folder goes too
+        out.append((folder, what))
+    return out
+
+
+def purge_command(machine: Machine) -> str:
+    """A purge command that still works once the venv is gone: install.sh passes its own path;
+    otherwise the clone's script (the venv's `sentinelx` is removed by the uninstall)."""
+    installer = machine.env.get("SENTINELX_INSTALLER", "")
+    if installer.endswith(".ps1"):
+        return f"{installer} -Uninstall -Purge"
+    if installer:
+        return f"{installer} --uninstall --purge"
+    return "./install/install.sh --uninstall --purge (from your SentinelX clone)"
 
 
 def register_into_dir(

@@ -1,26 +1,39 @@
 """The native-messaging loop: read a frame, check it, dispatch it, write validated replies.
 
-The main thread only reads stdin. Quick handlers run inline; long ones (enrich) run
-on worker threads so ping and cancel are still answered while a queue runs. Every
-reply goes through one ReplyWriter, which validates it against the schema and
+The main thread only reads stdin (`lanes.py`): decoding, validation and handlers run on
+other threads, so ping and cancel are answered while anything else is in flight. Quick
+handlers run in order on the request thread; long ones (extract, enrich) on job threads.
+Every reply goes through one ReplyWriter, which validates it against the schema and
 refuses to write a frame the browser would reject.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
-from sentinelx.native import framing
+from sentinelx.native import decode, framing
+from sentinelx.native.decode import RequestError
+from sentinelx.native.parts import Assembler
 from sentinelx.protocol import messages, validate
+from sentinelx.protocol.compiled import show
 
 log = logging.getLogger("sentinelx.host")
 
 MAX_TEXT_BYTES = 8 * 1024 * 1024
+_EARLY_CANCELS = 64
+
+
+def error_message(
+    request_id: str | None, code: str, message: str, path: str | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": request_id, "type": "error", "code": code, "message": message}
+    if path is not None:
+        out["path"] = path
+    return out
 
 
 class ReplyWriter:
@@ -31,19 +44,30 @@ class ReplyWriter:
         self._lock = threading.Lock()
         self.broken = threading.Event()
 
-    def send(self, message: dict[str, Any]) -> bool:
-        problem = validate.check("reply", message) if message.get("type") in (
-            validate.message_types("reply")
-        ) else validate.SchemaProblem("/type", f"unknown reply type {message.get('type')!r}")
+    def _encode(self, message: dict[str, Any]) -> bytes:
+        msg_type = message.get("type")
+        if msg_type in validate.message_types("reply"):
+            problem = validate.check("reply", message)
+        else:
+            problem = validate.SchemaProblem("/type", f"unknown reply type {show(msg_type)}")
         if problem is not None:
-            log.error("refusing to send an invalid %s reply: %s", message.get("type"), problem.message)
-            message = error_message(message.get("id"), "internal_error",
+            log.error("refusing to send an invalid %s reply: %s", show(msg_type), problem.message)
+            message = error_message(decode.request_id(message), "internal_error",
                                     "the host built an invalid reply; see the host log")
         body = messages.dumps(message)
         if len(body) > framing.MAX_REPLY_BYTES:
-            log.error("reply %s of %d bytes is over the frame limit", message.get("type"), len(body))
-            body = messages.dumps(error_message(message.get("id"), "reply_too_large",
+            log.error("reply %s of %d bytes is over the frame limit", show(msg_type), len(body))
+            body = messages.dumps(error_message(decode.request_id(message), "reply_too_large",
                                                 "the reply was too large to send"))
+        return body
+
+    def send(self, message: dict[str, Any]) -> bool:
+        try:
+            body = self._encode(message)
+        except Exception:  # e.g. a value that cannot be encoded: never let it kill a thread
+            log.exception("could not encode a %s reply", show(message.get("type")))
+            body = messages.dumps(error_message(None, "internal_error",
+                                                "the host could not encode a reply; see the host log"))
         with self._lock:
             if self.broken.is_set():
                 return False
@@ -56,17 +80,9 @@ class ReplyWriter:
         return True
 
 
-def error_message(
-    request_id: str | None, code: str, message: str, path: str | None = None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": request_id, "type": "error", "code": code, "message": message}
-    if path is not None:
-        out["path"] = path
-    return out
-
-
-@dataclass
-class Reply:
+# Plain classes and NamedTuples here, not dataclasses: dataclasses imports inspect, ~10 ms
+# that the browser would wait for on every connect.
+class Reply(NamedTuple):
     """What a handler uses to answer one request."""
 
     writer: ReplyWriter
@@ -79,28 +95,43 @@ class Reply:
         return self.writer.send(error_message(self.request_id, code, message, path))
 
 
-@dataclass
-class Job:
+class Job(NamedTuple):
     thread: threading.Thread
     cancel: threading.Event
+    weight: int = 0
 
 
-@dataclass
+def job_weight(request: dict[str, Any]) -> int:
+    """What a background request holds while it runs: its text, or its IOCs. IOCs weigh
+    little, so an enrich waiting hours on the quota never keeps an extract from running."""
+    text = request.get("text")
+    return (len(text) if isinstance(text, str) else 0) + 64 * len(request.get("iocs") or ())
+
+
 class HostState:
     """Shared by all handlers of one host process."""
 
-    writer: ReplyWriter
-    jobs: dict[str, Job] = field(default_factory=dict)
-    jobs_lock: threading.Lock = field(default_factory=threading.Lock)
-    max_text_bytes: int = MAX_TEXT_BYTES
-    max_frame_bytes: int = framing.DEFAULT_MAX_REQUEST_BYTES
+    def __init__(self, writer: ReplyWriter, *, max_text_bytes: int = MAX_TEXT_BYTES,
+                 max_frame_bytes: int = framing.DEFAULT_MAX_REQUEST_BYTES,
+                 max_values: int = decode.MAX_VALUES) -> None:
+        self.writer = writer
+        self.jobs: dict[str, Job] = {}
+        self.jobs_lock = threading.Lock()
+        self.max_text_bytes = max_text_bytes
+        self.max_frame_bytes = max_frame_bytes
+        self.max_values = max_values
+        # Frames still being decoded on their own thread (big ones): a cancel may precede its target.
+        self.frames_in_flight = 0
+        # Background jobs may hold this much (job_weight) at once; one job always may run.
+        self.max_job_weight = 2 * max_text_bytes
+        self.cancel_request: Callable[[str], bool] = lambda _target: False
+        self.assembler = Assembler(max_text_bytes)
 
 
 Handler = Callable[[HostState, dict[str, Any], Reply, threading.Event], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(NamedTuple):
     handler: Handler
     background: bool = False
 
@@ -109,6 +140,13 @@ class Dispatcher:
     def __init__(self, state: HostState) -> None:
         self.state = state
         self.routes: dict[str, Route] = {}
+        self._early: OrderedDict[str, None] = OrderedDict()  # cancels that came before their target
+        self.ready = threading.Event()  # cleared while handlers are still being registered
+        self.ready.set()
+        # Started once, after the first frame is handled (or when a request needs it).
+        self.warm_up: Callable[[], None] = lambda: None
+        self._warm_lock = threading.Lock()
+        state.cancel_request = self.cancel
 
     def register(self, msg_type: str, handler: Handler, *, background: bool = False) -> None:
         if msg_type not in validate.message_types("request"):
@@ -117,55 +155,93 @@ class Dispatcher:
 
     def handle_body(self, body: bytes) -> None:
         """Turn one frame body into replies; every failure becomes a typed error reply."""
-        writer = self.state.writer
         try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as e:
-            writer.send(error_message(None, "bad_utf8", f"frame is not UTF-8 at byte {e.start}"))
-            return
-        try:
-            request = json.loads(text)
-        except ValueError as e:
-            writer.send(error_message(None, "bad_json", f"frame is not JSON: {e}"))
-            return
-        if not isinstance(request, dict):
-            writer.send(error_message(None, "not_object",
-                                      f"a request must be a JSON object, not {type(request).__name__}"))
-            return
-        rid = request.get("id") if isinstance(request.get("id"), str) else None
-        if rid is not None and not 0 < len(rid) <= 128:
-            rid = None
+            for expired in self.state.assembler.take_expired():
+                self._refuse(expired)
+            self._dispatch(decode.decode(body, self.state.max_values))
+        except RequestError as e:
+            self._refuse(e)
+        except Exception:  # a bug must cost one request, never the host
+            log.exception("failed to handle a frame of %d bytes", len(body))
+            self.state.writer.send(error_message(None, "internal_error",
+                                                 "the host failed on this request; see the host log"))
+        finally:
+            self._start_warm_up()
+
+    def _start_warm_up(self) -> None:
+        with self._warm_lock:
+            start, self.warm_up = self.warm_up, lambda: None
+        start()
+
+    def _refuse(self, e: RequestError) -> None:
+        self.state.writer.send(error_message(e.request_id, e.code, e.message, e.path))
+
+    def _dispatch(self, request: dict[str, Any]) -> None:
+        rid = decode.request_id(request)
         msg_type = request.get("type")
         if not isinstance(msg_type, str):
-            writer.send(error_message(rid, "schema_violation", "/type: a string is required", "/type"))
-            return
+            raise RequestError("schema_violation", "/type: a string is required", "/type", rid)
         route = self.routes.get(msg_type)
+        if route is None and not self.ready.is_set():
+            self._start_warm_up()
+            self.ready.wait()
+            route = self.routes.get(msg_type)
         if route is None:
-            writer.send(error_message(rid, "unknown_type", f"unknown request type {msg_type[:64]!r}"))
-            return
+            raise RequestError("unknown_type", f"unknown request type {show(msg_type, 64)}", "/type", rid)
         problem = validate.check("request", request)
         if problem is not None:
-            writer.send(error_message(rid, "schema_violation", problem.message, problem.path))
-            return
-        self._run(route, request)
+            raise RequestError("schema_violation", problem.message, problem.path, rid)
+        whole = self.state.assembler.add(request)
+        if whole is not None:
+            self._run(route, whole)
 
-    def _run(self, route: Route, request: dict[str, Any]) -> None:
+    def _run(self, route: Route, request: dict[str, Any], cancelled: bool = False) -> None:
         rid: str = request["id"]
         reply = Reply(self.state.writer, rid)
         cancel = threading.Event()
+        with self.state.jobs_lock:
+            if rid in self._early:
+                del self._early[rid]
+                cancelled = True
+        if cancelled:
+            cancel.set()
         if not route.background:
             self._guarded(route.handler, request, reply, cancel)
             return
+        weight = job_weight(request)
         with self.state.jobs_lock:
             if rid in self.state.jobs:
-                reply.error("duplicate_id", f"a request with id {rid!r} is still running")
+                reply.error("duplicate_id", f"a request with id {show(rid)} is still running")
+                return
+            held = sum(j.weight for j in self.state.jobs.values())
+            if self.state.jobs and held + weight > self.state.max_job_weight:
+                reply.error("busy", f"{len(self.state.jobs)} requests are still running with "
+                            "large inputs; send this one again when they are done")
                 return
             thread = threading.Thread(
                 target=self._background, args=(route.handler, request, reply, cancel),
                 name=f"job-{rid[:16]}", daemon=True,
             )
-            self.state.jobs[rid] = Job(thread, cancel)
+            self.state.jobs[rid] = Job(thread, cancel, weight)
         thread.start()
+
+    def cancel(self, target: str) -> bool:
+        """Cancel a running, assembling or (if frames are in flight) not yet decoded request."""
+        with self.state.jobs_lock:
+            job = self.state.jobs.get(target)
+            if job is not None:
+                job.cancel.set()
+                return True
+        partial = self.state.assembler.cancel(target)
+        if partial is not None:  # run what arrived, already cancelled: its summary says so
+            self._run(self.routes[partial["type"]], partial, cancelled=True)
+            return True
+        with self.state.jobs_lock:
+            if self.state.frames_in_flight:
+                self._early[target] = None
+                while len(self._early) > _EARLY_CANCELS:
+                    self._early.popitem(last=False)
+        return False
 
     def _background(self, handler: Handler, request: dict[str, Any], reply: Reply,
                     cancel: threading.Event) -> None:
@@ -194,21 +270,30 @@ class Dispatcher:
 
 def serve(stdin: BinaryIO, dispatcher: Dispatcher) -> int:
     """Serve frames until EOF (exit 0) or a stream that cannot be resynchronised (exit 1)."""
+    from sentinelx.native.lanes import Lanes
+
     state = dispatcher.state
-    while not state.writer.broken.is_set():
-        try:
-            frame = framing.read_frame(stdin, state.max_frame_bytes)
-        except framing.FrameError as e:
-            state.writer.send(error_message(None, e.code, e.message))
-            if e.fatal:
-                log.warning("unrecoverable framing error: %s", e.message)
-                dispatcher.cancel_all()
-                return 1
-            continue
-        if frame is None:
-            log.info("stdin closed; exiting")
-            dispatcher.cancel_all()
-            return 0
-        dispatcher.handle_body(frame.body)
-    dispatcher.cancel_all()
-    return 0
+    lanes = Lanes(dispatcher)
+    code = 0
+    try:
+        while not state.writer.broken.is_set():
+            try:
+                frame = framing.read_frame(stdin, state.max_frame_bytes, lanes.reserve)
+            except framing.FrameError as e:
+                lanes.send_in_order(error_message(None, e.code, e.message))
+                if e.fatal:
+                    log.warning("unrecoverable framing error: %s", e.message)
+                    code = 1
+                    break
+                continue
+            except OSError as e:
+                log.info("stdin failed (%s); exiting", e)
+                break
+            if frame is None:
+                log.info("stdin closed; exiting")
+                break
+            lanes.submit(frame.body)
+    finally:
+        lanes.close()
+        dispatcher.cancel_all()
+    return code

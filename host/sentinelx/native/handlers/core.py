@@ -1,4 +1,8 @@
-"""ping, extract and cancel."""
+"""ping, extract and cancel.
+
+This module is imported before the first ping is answered: keep its imports light (the
+extraction pipeline is imported by the handler that uses it, or on the warm-up thread).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ from typing import Any
 from sentinelx import __version__
 from sentinelx.native import framing
 from sentinelx.native.server import Dispatcher, HostState, Reply
-from sentinelx.pipeline.extract import extract_iocs
 from sentinelx.protocol import messages
 
 
 def text_too_large(state: HostState, text: str, reply: Reply) -> bool:
     """Refuse text over the cap with a clear error rather than cutting it silently."""
+    if len(text) * 4 <= state.max_text_bytes:  # UTF-8 takes at most 4 bytes a character
+        return False
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > state.max_text_bytes:
         reply.error("text_too_large",
@@ -34,6 +39,8 @@ def ping(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.
 
 
 def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
+    from sentinelx.pipeline.extract import extract_iocs
+
     text: str = request["text"]
     if text_too_large(state, text, reply):
         return
@@ -44,11 +51,7 @@ def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threadi
 
 def cancel(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
     target: str = request["target"]
-    with state.jobs_lock:
-        job = state.jobs.get(target)
-    if job is not None:
-        job.cancel.set()
-    reply.send("cancelled", target=target, found=job is not None)
+    reply.send("cancelled", target=target, found=state.cancel_request(target))
 
 
 def register(dispatcher: Dispatcher) -> None:

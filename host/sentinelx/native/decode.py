@@ -1,0 +1,146 @@
+"""Frame body -> request dict, or a typed error. Runs off the reading thread.
+
+Every way a body can be unusable is decided here, once, for every request type:
+not UTF-8, not JSON (NaN and Infinity are not JSON either), nested deeper than the
+decoder goes, so many values that decoding would hold the interpreter lock for long,
+not an object, or strings with lone surrogates (valid JSON escapes, but not Unicode:
+nothing could encode them back, in a reply, a log line or the cache).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# The C JSON decoder holds the GIL for a whole document (~0.1 µs per value); past this many
+# values, a ping sent meanwhile would wait more than ~30 ms. Larger lists come in parts.
+MAX_VALUES = 250_000
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TOKENS = (b",", b":", b"[", b"{")
+_SLICE = 1 << 20
+# The id of a request refused before it could be decoded, when it is the first field (as the
+# extension sends it): the error can then be matched to its request instead of carrying null.
+_LEADING_ID = re.compile(rb'\A\s*\{\s*"id"\s*:\s*"([^"\\\x00-\x1f]{1,128})"')
+
+
+class RequestError(Exception):
+    """A request that cannot be served; becomes one `error` reply."""
+
+    def __init__(self, code: str, message: str, path: str | None = None,
+                 request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.path, self.request_id = code, message, path, request_id
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _values_upper_bound(body: bytes, limit: int) -> int:
+    """An upper bound of the values in `body` (each but the first follows , : [ or {).
+
+    Counting is C-speed over the whole body first; only when that bound is over the
+    limit (text full of commas, say) are separators inside strings excluded, walking
+    quote to quote, stopping as soon as the limit is passed.
+    """
+    rough = 0
+    for start in range(0, len(body), _SLICE):  # in slices: a ping may take the GIL in between
+        rough += sum(body.count(t, start, start + _SLICE) for t in _TOKENS)
+    if rough <= limit:
+        return rough
+    values, pos, end = 0, 0, len(body)
+    while pos < end and values <= limit:
+        window = min(end, pos + _SLICE)
+        quote = body.find(b'"', pos, window)
+        stop = window if quote < 0 else quote
+        values += sum(body.count(t, pos, stop) for t in _TOKENS)
+        if quote < 0:
+            pos = window
+            continue
+        close = quote + 1
+        while True:  # the closing quote: one not preceded by an odd run of backslashes
+            close = body.find(b'"', close)
+            if close < 0:
+                return values  # unterminated: the decoder will say so, quickly
+            run = close - 1
+            while body[run] == 0x5C:
+                run -= 1
+            if (close - 1 - run) % 2 == 0:
+                break
+            close += 1
+        pos = close + 1
+    return values
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """JSON pointer of the first key or string holding a lone surrogate (iterative: any depth)."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                return path or "/"
+        elif isinstance(node, dict):
+            for k, v in reversed(node.items()):
+                here = f"{path}/{k.replace('~', '~0').replace('/', '~1')}"
+                if _SURROGATE.search(k):
+                    return here
+                stack.append((v, here))
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}/{i}") for i, v in reversed(list(enumerate(node))))
+    return None
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def request_id(request: dict[str, Any]) -> str | None:
+    """The id to echo in replies, if it is one the error schema allows."""
+    rid = request.get("id")
+    if isinstance(rid, str) and 0 < len(rid) <= 128 and not _SURROGATE.search(rid):
+        return rid
+    return None
+
+
+def _peek_id(body: bytes) -> str | None:
+    m = _LEADING_ID.match(body, 0, 512)
+    if m is None:
+        return None
+    try:
+        return m.group(1).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def decode(body: bytes, max_values: int = MAX_VALUES) -> dict[str, Any]:
+    """The request in `body`; raises RequestError for anything unusable."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RequestError("bad_utf8", f"frame is not UTF-8 at byte {e.start}") from None
+    if _values_upper_bound(body, max_values) > max_values:
+        raise RequestError("too_complex", f"frame holds more than {max_values:,} JSON values; "
+                           "send long lists in parts (see the protocol's `part`/`parts`)",
+                           None, _peek_id(body))
+    try:
+        request = json.loads(text, parse_constant=_not_json)
+    except RecursionError:
+        raise RequestError("too_deep", "frame nests arrays or objects deeper than the host "
+                           "decodes; no request is nested more than 4 levels", None,
+                           _peek_id(body)) from None
+    except ValueError as e:
+        raise RequestError("bad_json", f"frame is not JSON: {str(e)[:160]}") from None
+    if not isinstance(request, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+            type(request), "a number")
+        raise RequestError("not_object", f"a request must be a JSON object, not {kind}")
+    if _SURROGATE_ESCAPE.search(body):
+        where = _lone_surrogate(request)
+        if where is not None:
+            where = _printable(where[:200]) + ("…" if len(where) > 200 else "")
+            raise RequestError("bad_unicode", f"{where}: holds a lone surrogate (\\ud800-\\udfff), "
+                               "which is not Unicode", where, request_id(request))
+    return request
