@@ -42,6 +42,9 @@ fi
 echo "==> ruff"
 "$venv/bin/ruff" check host tests bench
 
+echo "==> mypy"
+"$venv/bin/mypy"
+
 if compgen -G "tests/extension/*.test.mjs" >/dev/null; then
   echo "==> node --test (extension unit tests)"
   node --test tests/extension/
