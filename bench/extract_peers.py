@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 IOC_EXTRACTOR = "ioc-extractor@8.2.0"
-# Figures are scored without the two pure-convention tags (see docs/readme/extraction.md).
+# Figures are scored without the two pure-convention tags (see docs/extraction.md).
 CONVENTION_TAGS = "no-public-tld,placeholder-hash"
 PEERS = ("iocsearcher", "iocextract", "ioc-finder", "ioc-extractor")
 # Each suite's own author: its figures there are its own tests passing.

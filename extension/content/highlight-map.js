@@ -1,6 +1,6 @@
 // SentinelX on-page highlights, part 1 of 4: finding the IOCs in the page's text nodes.
 // Pure text work over the DOM's text nodes (no painting). Loaded before content/highlight.js
-// into the extension's isolated world; see that file and docs/readme/highlight.md.
+// into the extension's isolated world; see that file and docs/highlights.md.
 (() => {
   "use strict";
   const NS = (globalThis.__sentinelxParts ??= {});

@@ -3,7 +3,7 @@
 // (activeTab), in the extension's ISOLATED world. The page's scripts share the DOM but not this
 // script's globals, listeners or data: verdicts, reasons and provider lines live only here and
 // in the closed shadow root of the card. The background (lib/highlight.js) sends
-// {sx: "hl", op: "init" | "update" | "clear" | "stats"} messages; see docs/readme/highlight.md.
+// {sx: "hl", op: "init" | "update" | "clear" | "stats"} messages; see docs/highlights.md.
 // Classic scripts (no imports): executeScript({files}) cannot load modules.
 (() => {
   "use strict";

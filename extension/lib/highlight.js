@@ -2,7 +2,7 @@
 // session state: once a session started from a tab (menu, shortcut, "whole page") has its IOCs,
 // it injects the content script into that tab (activeTab: the user just acted on it; no host
 // permissions), then sends each IOC's verdict as results stream in. Escape in the page, the
-// popup's "Clear highlights" or a new session clear them. See docs/readme/highlight.md.
+// popup's "Clear highlights" or a new session clear them. See docs/highlights.md.
 import { badge, badgeKeyFor } from "./badges.js";
 import { defang, detectionRatio } from "./format.js";
 import { iocKey } from "./keys.js";

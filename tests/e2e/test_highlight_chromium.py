@@ -164,7 +164,7 @@ def test_hostile_page_learns_little_and_cannot_restyle(hl_browser: Browser, page
     log = page.evaluate("() => window.__pageLog")
     assert log["overrides"] >= 1 and all(NAME.match(n) for n in log["highlightNames"])
     # Its !important author rules lose to our !important user-origin underline (the colour and
-    # tint live in a document sheet, so those it can blank: see docs/readme/highlight.md).
+    # tint live in a document sheet, so those it can blank: see docs/highlights.md).
     name = next(p for p in page.evaluate(PAGE_VIEW)["ranges"] if p["text"] == "185.220.101[.]47")["name"]
     deco = page.evaluate("""(n) => {
         const cs = getComputedStyle(document.getElementById('report'), `::highlight(${n})`);

@@ -17,7 +17,7 @@ from sentinelx.enrichment.providers.base import GENERIC_KEY
 from sentinelx.pipeline.models import IOCType
 from sentinelx.protocol import validate
 
-COMMON = validate._registry()[0].contents("https://schemas.sentinelx.invalid/common.json")
+COMMON = validate._schemas().by_uri["https://schemas.sentinelx.invalid/common.json"]
 DEFS = COMMON["$defs"]
 
 

@@ -1,5 +1,5 @@
 """JSON: every record in full (ioc, combined, every provider's result or error), in an
-envelope described by export/schema/export.json (see docs/readme/exports-history.md)."""
+envelope described by export/schema/export.json (see the README, "Exports and history")."""
 
 from __future__ import annotations
 
