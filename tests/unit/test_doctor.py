@@ -213,16 +213,23 @@ def test_config_dir_writable_and_not(tmp_path: Path) -> None:
     assert doctor.check_config_dir(ro).status == FAIL
 
 
-def test_key_file_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("VT_API_KEY", raising=False)
-    key = tmp_path / "vt_api_key"
-    assert doctor.check_key_file(key).status == WARN
-    key.write_text("k" * 64)
+def test_key_files_of_every_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("VT_API_KEY", "SENTINELX_VIRUSTOTAL_API_KEY", "SENTINELX_ABUSECH_API_KEY",
+                "SENTINELX_OTX_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    c = doctor.check_keys(tmp_path)
+    assert c.status == WARN and "virustotal" in c.detail and "internetdb" in c.detail
+    key = tmp_path / "abusech_api_key"  # one key for URLhaus, ThreatFox and MalwareBazaar
+    key.write_text("k" * 48)
     key.chmod(0o644)
-    c = doctor.check_key_file(key)
+    c = doctor.check_keys(tmp_path)
     assert c.status == FAIL and "0644" in c.detail and c.fix == f"chmod 600 {key}"
     key.chmod(0o600)
-    assert doctor.check_key_file(key).status == OK
+    c = doctor.check_keys(tmp_path)
+    assert c.status == OK and "set: urlhaus, threatfox, malwarebazaar" in c.detail
+    assert "skipped until a key is set: virustotal" in c.detail
+    monkeypatch.setenv("SENTINELX_OTX_API_KEY", "o" * 64)
+    assert "otx (environment)" in doctor.check_keys(tmp_path).detail
 
 
 def test_cache_checks(tmp_path: Path) -> None:

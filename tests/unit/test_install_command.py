@@ -40,8 +40,11 @@ def test_python_dash_m_when_there_is_no_script(tmp_path: Path) -> None:
 
 def test_doctor_fixes_name_a_command_that_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no sentinelx on PATH, as in a fresh HOME
-    monkeypatch.delenv("VT_API_KEY", raising=False)
-    check = doctor.check_key_file(tmp_path / "no-key")
+    for var in ("VT_API_KEY", "SENTINELX_VIRUSTOTAL_API_KEY", "SENTINELX_ABUSECH_API_KEY",
+                "SENTINELX_ABUSEIPDB_API_KEY", "SENTINELX_OTX_API_KEY", "SENTINELX_MISP_API_KEY",
+                "SENTINELX_GREYNOISE_API_KEY", "SENTINELX_NVD_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    check = doctor.check_keys(tmp_path / "no-config")
     expected = sentinelx_command(Path(sys.executable), which=lambda _: None)
     assert check.fix.startswith(f"{expected} config set-key")
     assert not check.fix.startswith("sentinelx ")

@@ -258,18 +258,37 @@ def check_config_dir(folder: Path) -> Check:
                                                             " (will be created)"))
 
 
-def check_key_file(path: Path) -> Check:
-    if os.environ.get("VT_API_KEY", "").strip():
-        return Check("api key", OK, "from the VT_API_KEY environment variable")
-    if not path.exists():
-        return Check("api key", WARN, f"not set ({path} absent): lookups are off",
-                     f"{_cmd()} config set-key (or the extension's options page)")
-    if os.name != "nt":
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            return Check("api key", FAIL, f"{path} has mode {mode:04o}; others can read it",
-                         f"chmod 600 {path}")
-    return Check("api key", OK, f"{path} (mode 0600)" if os.name != "nt" else str(path))
+def check_keys(config_dir: Path) -> Check:
+    """Every provider's key slot: a readable-by-others key file fails; otherwise say which
+    sources have a key, which are skipped for want of one, and which need none."""
+    from sentinelx import keys
+    from sentinelx.enrichment.providers import registry
+
+    have: list[str] = []
+    missing: list[str] = []
+    keyless: list[str] = []
+    for spec in registry.specs():
+        if spec.key == "none":
+            keyless.append(spec.name)
+            continue
+        path = config_dir / keys.key_path(spec.name).name
+        if any(os.environ.get(e, "").strip() for e in keys.key_envs(spec.name)):
+            have.append(f"{spec.name} (environment)")
+        elif path.exists():
+            if os.name != "nt" and (mode := path.stat().st_mode & 0o777) & 0o077:
+                return Check("api keys", FAIL, f"{path} has mode {mode:04o}; others can read it",
+                             f"chmod 600 {path}")
+            have.append(spec.name)
+        elif spec.key == "required":
+            missing.append(spec.name)
+        else:
+            keyless.append(spec.name)  # optional key: answers without one
+    detail = (f"set: {', '.join(have) or 'none'}; skipped until a key is set: "
+              f"{', '.join(missing) or 'none'}; answer without a key: {', '.join(keyless)}")
+    if not have:
+        return Check("api keys", WARN, "no key set, only the keyless sources answer; " + detail,
+                     f"{_cmd()} config set-key --provider NAME (or the extension's options page)")
+    return Check("api keys", OK, detail)
 
 
 def check_cache(folder: Path) -> Check:
@@ -315,7 +334,7 @@ def run_checks(
     from sentinelx import config
 
     checks = [check_python(), check_config_dir(dirs.config),
-              check_key_file(dirs.config / config.KEY_FILE), check_cache(dirs.cache)]
+              check_keys(dirs.config), check_cache(dirs.cache)]
     if opts.online:
         try:
             base = str(config.get("vt.base_url"))
@@ -328,7 +347,8 @@ def run_checks(
 
 
 NOT_COVERED = ("whether the extension is loaded and enabled in each browser (the popup says so "
-               "when it cannot reach the host), and whether VirusTotal accepts the API key")
+               "when it cannot reach the host), and whether each provider accepts its API key "
+               "(saving a key checks it: `sentinelx config set-key --provider NAME`)")
 
 
 def coverage(checks: list[Check]) -> dict[str, list[str] | str]:
