@@ -135,8 +135,9 @@ class Compiler:
         dependent: dict[str, tuple[str, ...]] = {
             k: tuple(names) for k, names in node.get("dependentRequired", {}).items()}
         fewest, most = node.get("minProperties"), node.get("maxProperties")
+        names = self.compile(node["propertyNames"], base) if "propertyNames" in node else None
         if (not required and not props and extra_schema is True and not dependent
-                and fewest is None and most is None):
+                and fewest is None and most is None and names is None):
             return None
 
         def obj(v: Any) -> Problem | None:
@@ -154,6 +155,10 @@ class Compiler:
                     for n in needs:
                         if n not in v:
                             return Problem((), f"{n!r} is required with {k!r}")
+            if names is not None:
+                for k in v:
+                    if names(k) is not None:
+                        return Problem((k,), f"field name {show(k)} is not allowed here")
             for k, x in v.items():
                 check = props.get(k)
                 if check is None:
@@ -185,6 +190,11 @@ class Compiler:
         for word in ("anyOf", "oneOf"):
             if word in node:
                 checks.append(_choice(word, [self.compile(s, base) for s in node[word]], node[word]))
+        if "if" in node:
+            cond = self.compile(node["if"], base)
+            then = self.compile(node["then"], base) if "then" in node else _ok
+            other = self.compile(node["else"], base) if "else" in node else _ok
+            checks.append(lambda v: then(v) if cond(v) is None else other(v))
         if "not" in node:
             inner = self.compile(node["not"], base)
             checks.append(lambda v: Problem((), "has a shape that is not allowed here")
@@ -200,7 +210,7 @@ _KEYWORDS = frozenset({
     "$ref", "type", "const", "enum", "minLength", "maxLength", "pattern", "minimum", "maximum",
     "exclusiveMinimum", "exclusiveMaximum", "items", "minItems", "maxItems", "required",
     "properties", "additionalProperties", "dependentRequired", "minProperties", "maxProperties",
-    "uniqueItems", "allOf", "anyOf", "oneOf", "not",
+    "propertyNames", "uniqueItems", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
 })
 
 

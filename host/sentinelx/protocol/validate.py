@@ -70,7 +70,8 @@ def _resolve(ref: str, base: str) -> tuple[dict[str, Any], str]:
         uri = f"{scheme}://{host}" + posixpath.normpath(posixpath.join(posixpath.dirname("/" + path), target))
     node: Any = _schemas().by_uri[uri]
     for part in [p for p in fragment.split("/") if p]:
-        node = node[part.replace("~1", "/").replace("~0", "~")]
+        step = part.replace("~1", "/").replace("~0", "~")
+        node = node[int(step)] if isinstance(node, list) else node[step]  # e.g. allOf/0
     return node, uri
 
 
