@@ -440,9 +440,14 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if k != "VT_API_KEY"}
     for name in ("CONFIG", "CACHE", "LOG", "DATA"):
         env[f"SENTINELX_{name}_DIR"] = str(tmp / name.lower())
-    # No network here: any lookup a fuzzed config.set_key allows is refused at once.
-    subprocess.run([sys.executable, "-m", "sentinelx", "config", "set", "vt.base_url",
-                    "https://127.0.0.1:9/api/v3"], env=env, capture_output=True)
+    # No network here, and no traffic to anywhere but loopback: every provider (the keyless
+    # ones answer without any key) points at a closed local port, so a lookup fails at once.
+    from sentinelx.enrichment.providers import registry
+
+    for name in registry.names():
+        subprocess.run([sys.executable, "-m", "sentinelx", "config", "set",
+                        f"providers.{name}.base_url", "https://127.0.0.1:9/"], env=env,
+                       capture_output=True, check=True)
     stats = Stats()
     quota = [args.frames]
     started = time.monotonic()

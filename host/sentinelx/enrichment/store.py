@@ -45,8 +45,15 @@ def db_path() -> Path:
 
 def _connect(path: Path) -> sqlite3.Connection:
     # Create the file 0600 first: history shows what the user looked at. SQLite gives
-    # the -wal and -shm files the same mode as the database.
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    # the -wal and -shm files the same mode as the database. O_EXCL: never open and close
+    # an EXISTING database file by other means, because closing any descriptor of a file
+    # drops every POSIX lock this process holds on it, including those of another thread's
+    # open connection (SQLite's "how to corrupt", 2.2); that gave "disk I/O error" under
+    # concurrent jobs in the fuzzer.
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+    except FileExistsError:
+        pass
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                            check_same_thread=False)
     try:
