@@ -13,7 +13,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sentinelx import paths
@@ -50,10 +50,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     # drops every POSIX lock this process holds on it, including those of another thread's
     # open connection (SQLite's "how to corrupt", 2.2); that gave "disk I/O error" under
     # concurrent jobs in the fuzzer.
-    try:
+    with suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
-    except FileExistsError:
-        pass
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                            check_same_thread=False)
     try:
