@@ -4,12 +4,33 @@ settings file, key files and the pause mirror; no requests, jsonschema or sqlite
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 # Bump on any change the extension of an older version cannot read.
 PROTOCOL = 2
 PRIVATE_RULE = ("private, loopback, link-local, reserved and internal addresses and names "
                 "(RFC 1918, RFC 4193, .local, .internal, ...) go to no provider unless asked")
+
+
+def cli_path(executable: str | None = None, home: Path | None = None) -> str | None:
+    """The absolute path of a `sentinelx` command that runs this host, for commands the
+    extension prints: ~/.local/bin/sentinelx when that link leads to this venv's command (what
+    the installer links), else the command next to the running Python, else None."""
+    exe = Path(executable or sys.executable)
+    names = ("sentinelx.exe", "sentinelx") if os.name == "nt" else ("sentinelx",)
+    own = next((exe.parent / n for n in names if (exe.parent / n).is_file()), None)
+    if own is None:
+        return None
+    try:
+        link = (home or Path.home()) / ".local" / "bin" / "sentinelx"
+        if link.resolve(strict=True) == own.resolve(strict=True):
+            return str(link)
+    except (OSError, RuntimeError):
+        pass  # no link, a dangling one or a loop: the venv's own command works anyway
+    return str(own.absolute())
 
 
 def capabilities() -> dict[str, Any]:
@@ -42,4 +63,4 @@ def capabilities() -> dict[str, Any]:
 
     return {"providers": providers, "exports": list(export_formats),
             "ioc_types": [t.value for t in IOCType], "private_rule": PRIVATE_RULE,
-            "pivots": False}
+            "pivots": True, "cli_path": cli_path()}
