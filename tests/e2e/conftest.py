@@ -25,6 +25,9 @@ import pytest
 
 from sentinelx.extension_ids import CHROME_EXTENSION_ID
 from tests.e2e.cdp_popup import RealPopup, open_real_popup
+from tests.support.fakes.abusech import FakeURLhaus
+from tests.support.fakes.greynoise import FakeGreyNoise
+from tests.support.fakes.internetdb import FakeInternetDB
 from tests.support.fakevt import FakeVT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +86,44 @@ def fake_vt() -> Iterator[FakeVT]:
         vt.seed("sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "clean")
         # good-cdn.com and the URL are left unseeded: VT answers 404, shown as "no data".
         yield vt
+
+
+ABUSECH_KEY = "abusech-test-key-0123456789"
+C2_URL = "http://evil-c2.example-bad.com/gate.php"
+C2_IP = "185.220.101.47"
+
+
+@dataclass
+class ProviderFakes:
+    """The providers other than VirusTotal that answer in the browser tests (real local servers)."""
+
+    urlhaus: FakeURLhaus
+    greynoise: FakeGreyNoise
+    internetdb: FakeInternetDB
+
+
+@pytest.fixture
+def fakes() -> Iterator[ProviderFakes]:
+    with FakeURLhaus(api_key=ABUSECH_KEY) as urlhaus, FakeGreyNoise() as greynoise, \
+            FakeInternetDB() as internetdb:
+        assert isinstance(greynoise, FakeGreyNoise) and isinstance(internetdb, FakeInternetDB)
+        urlhaus.seed_url(C2_URL, "online", threat="malware_download")
+        greynoise.seed(C2_IP)
+        internetdb.seed(C2_IP, ports=[22, 443, 9001], tags=["tor"])
+        yield ProviderFakes(urlhaus, greynoise, internetdb)
+
+
+def configure_providers(run: Any, fakes: ProviderFakes) -> None:
+    """Point the host at the fakes: URLhaus (abuse.ch key, given on stdin as a user does),
+    GreyNoise and InternetDB (keyless). ThreatFox and MalwareBazaar share the abuse.ch key but
+    have no fake here, so they are off; every other keyed provider has no key (skipped), and the
+    keyless CVE providers see no CVE in these pages."""
+    run("config", "set", "providers.urlhaus.base_url", fakes.urlhaus.base_url)
+    run("config", "set", "providers.greynoise.base_url", fakes.greynoise.base_url)
+    run("config", "set", "providers.internetdb.base_url", fakes.internetdb.base_url)
+    run("config", "set", "providers.threatfox.enabled", "false")
+    run("config", "set", "providers.malwarebazaar.enabled", "false")
+    run("config", "set-key", "--provider", "urlhaus", "--no-verify", stdin=ABUSECH_KEY + "\n")
 
 
 @dataclass
@@ -161,7 +202,7 @@ def click_enrich(browser: Browser, page: Any, selection: str, **opts: Any) -> An
 
 
 @pytest.fixture
-def browser(tmp_path: Path, fake_vt: FakeVT) -> Iterator[Browser]:
+def browser(tmp_path: Path, fake_vt: FakeVT, fakes: ProviderFakes) -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     chromium = _chromium()
@@ -179,6 +220,7 @@ def browser(tmp_path: Path, fake_vt: FakeVT) -> Iterator[Browser]:
                 "--manifest-dir", str(profile / "NativeMessagingHosts"),
                 "--launcher-python", sys.executable, "--no-shim")
     b.sentinelx("config", "set", "vt.base_url", fake_vt.base_url)
+    configure_providers(b.sentinelx, fakes)
     with sync_playwright() as p:
         b.ctx = p.chromium.launch_persistent_context(
             str(profile), executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
