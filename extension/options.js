@@ -8,6 +8,7 @@ import { describeError } from "./lib/errors.js";
 import {
   hours, keyCheckText, keyInfo, keyStatusText, neverSendList, providerSettings, sendsText, wholeNumber,
 } from "./lib/options-form.js";
+import { setupPivotOptions } from "./lib/pivot-options.js";
 import { loadPrefs, savePrefs } from "./lib/prefs.js";
 import { protocolProblem } from "./lib/protocol.js";
 import { button, el } from "./lib/ui/dom.js";
@@ -216,3 +217,7 @@ $("cache-form").addEventListener("submit", async (ev) => {
 });
 
 loadAll();
+setupPivotOptions(document, { storage: api.storage.local, fetchFn: globalThis.fetch,
+  url: api.runtime.getURL("data/pivots.json") }).catch((err) => {
+  say($("pivot-status"), `Pivots unavailable: ${String(err?.message ?? err)}`, "error");
+});

@@ -171,6 +171,29 @@ class Browser:
     def manifest(self) -> Path:
         return self.profile / "NativeMessagingHosts" / "com.sentinelx.host.json"
 
+    def setting(self, name: str) -> Any:
+        """A setting as the host stores it (`sentinelx config get`), parsed as JSON when it is."""
+        out = self.sentinelx("config", "get", name).stdout.strip()
+        try:
+            return json.loads(out)
+        except ValueError:
+            return out
+
+    def popup_tab(self, width: int = 460, height: int = 720) -> Any:
+        """popup.html in a tab (for keyboard and accessibility checks; not the real popup size)."""
+        page = self.ctx.new_page()
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{EXT_URL}/popup.html")
+        return page
+
+    def real_popup(self, page: Any) -> RealPopup:
+        """Click the toolbar icon for real (CDP Extensions.triggerAction) on `page`'s tab."""
+        page.bring_to_front()
+        return open_real_popup(self.ctx.browser.new_browser_cdp_session(), CHROME_EXTENSION_ID, page.url)
+
+    def axe(self, page: Any) -> list[dict[str, Any]]:
+        return axe_serious(page)
+
 
 def select_element(page: Any, element_id: str) -> str:
     """Select an element's text as a user would; returns what the selection reads as."""
@@ -223,7 +246,8 @@ def browser(tmp_path: Path, fake_vt: FakeVT, fakes: ProviderFakes) -> Iterator[B
     configure_providers(b.sentinelx, fakes)
     with sync_playwright() as p:
         b.ctx = p.chromium.launch_persistent_context(
-            str(profile), executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
+            str(profile), executable_path=chromium, headless=True,
+            args=[*CHROMIUM_ARGS, "--enable-unsafe-extension-debugging"],
             ignore_default_args=["--disable-extensions"], env=env,
         )
         try:
@@ -297,16 +321,20 @@ class ContractBrowser:
         return open_real_popup(self.ctx.browser.new_browser_cdp_session(), CHROME_EXTENSION_ID, page.url)
 
     def axe(self, page: Any) -> list[dict[str, Any]]:
-        """axe-core on the page; the serious and critical violations."""
-        # Evaluated over CDP: the extension's CSP (rightly) refuses an injected <script>.
-        if not page.evaluate("typeof axe !== 'undefined'"):
-            page.evaluate(AXE.read_text() + "\n;true")
-        result = page.evaluate("""async () => {
-            const r = await axe.run(document, {resultTypes: ["violations"]});
-            return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5)}));
-        }""")
-        return [v for v in result if v["impact"] in ("serious", "critical")]
+        return axe_serious(page)
+
+
+def axe_serious(page: Any) -> list[dict[str, Any]]:
+    """axe-core on the page; the serious and critical violations."""
+    # Evaluated over CDP: the extension's CSP (rightly) refuses an injected <script>.
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(AXE.read_text() + "\n;true")
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ["violations"]});
+        return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5)}));
+    }""")
+    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 def register_contract_host(profile: Path, tmp: Path) -> None:
