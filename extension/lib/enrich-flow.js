@@ -272,7 +272,9 @@ export class EnrichFlow {
       this.store.update(s.sid, (st) => {
         for (const src of [st.progress?.providers, st.summary?.providers]) {
           for (const [name, p] of Object.entries(src ?? {})) {
-            if (!fields.provider || name === fields.provider) delete p.paused_until;
+            if (fields.provider && name !== fields.provider) continue;
+            delete p.paused_until;
+            if (p.quota_state === "rate_limited") p.quota_state = "ok";
           }
         }
         for (const entry of Object.values(st.results)) {

@@ -123,7 +123,7 @@ def test_preview_says_what_goes_where_in_the_real_popup(
     popup.wait_for("document.getElementById('preview')")
     text = popup.evaluate("document.getElementById('preview').textContent")
     assert "VirusTotal: 4 to send" in text and "receives" in text, text
-    assert "URLhaus: 3 to send" in text and "GreyNoise: 1 to send" in text, text
+    assert "URLhaus: 4 to send" in text and "GreyNoise: 1 to send" in text, text
     assert "Estimated time on the current quotas" in text
     assert "10.20.30.40" in popup.evaluate("document.querySelector('.withheld-list').textContent")
     assert fake_vt.api_requests() == [] and fakes.urlhaus.requests == []
@@ -200,8 +200,9 @@ def test_a_429_pause_has_a_resume_button_that_resets_the_quota(
     browser: Browser, fake_vt: FakeVT, page_server: str
 ) -> None:
     """VirusTotal answers 429: the host pauses it, the popup says so and its button resumes it."""
-    fake_vt.program("quota", times=50)
-    enrich_report(browser, page_server, confirm=True)
+    fake_vt.program("quota", times=1)
+    run = enrich_report(browser, page_server)  # not to the end: the paused lane waits
+    browser.sw("async (keys) => globalThis.sentinelx.confirm(keys)", run["state"]["plan"])
     popup = browser.popup_tab()
     button = popup.locator("[role=alert][data-error-kind=paused] #quota-reset")
     button.wait_for(timeout=30_000)
