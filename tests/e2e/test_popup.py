@@ -233,8 +233,13 @@ def test_options_generated_from_capabilities(browser: Browser, fake_vt: FakeVT) 
     # A key that does not fit the provider's format: the host's own message, nothing stored.
     page.fill("#key-virustotal", "ключ-тест-1234")
     page.click("#key-save-virustotal")
-    page.wait_for_function("() => document.getElementById('st-virustotal').textContent.includes('64 hex')")
+    page.wait_for_function(
+        "() => document.getElementById('st-virustotal').textContent.includes('printable ASCII')")
     assert page.input_value("#key-virustotal") == "", "the key does not stay in the page"
+    page.fill("#key-virustotal", "not-a-vt-key-0123")
+    page.click("#key-save-virustotal")
+    page.wait_for_function("() => document.getElementById('st-virustotal').textContent.includes('64 hex')")
+    assert fake_vt.paths() == [], "a key refused on its format is not sent anywhere"
     page.fill("#key-virustotal", API_KEY)
     page.click("#key-save-virustotal")
     page.wait_for_function("() => document.getElementById('st-virustotal').textContent.includes('accepted')")
