@@ -87,7 +87,7 @@ def test_report_page_paints_by_verdict_and_shows_the_card(hl_browser: Browser, p
     assert got[f"sha256:{CLEAN_HASH}"] == {("clean", CLEAN_HASH.upper())}
     assert got["domain:bad-actor.com"] == {("suspicious", "bad-actor[.]com")}
     assert got["ipv4:10.20.30.40"] == {("other", "10.20.30.40")}  # private: never sent
-    assert got["cve:CVE-2021-44228"] == {("other", "CVE-2021-44228")}
+    assert got["cve:CVE-2021-44228"] == {("no_data", "CVE-2021-44228")}  # CVE: context, no verdict
 
     # The page's side: it can enumerate the registry, but names are random and say nothing.
     view = page.evaluate(PAGE_VIEW)
