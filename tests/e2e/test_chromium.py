@@ -15,7 +15,6 @@ from tests.e2e.conftest import (
     ProviderFakes,
     click_enrich,
     needs_wave2_host,
-    screenshot,
     select_element,
 )
 from tests.support.fakevt import STATS, FakeVT
@@ -98,7 +97,6 @@ def test_selection_to_badges(browser: Browser, fake_vt: FakeVT, fakes: ProviderF
     assert vt_link == "https://www.virustotal.com/gui/ip-address/185.220.101.47"
     for name in ("greynoise", "internetdb", "urlhaus"):
         assert item(popup, MALICIOUS).locator(f'li.provider[data-provider="{name}"]').count() == 1, name
-    screenshot(popup, "popup-results-tab")
     # File names on real TLDs are not indicators.
     assert popup.locator('li.ioc[data-ioc-value="setup.py"]').count() == 0
     assert popup.locator('li.ioc[data-ioc-value="invoice.pdf"]').count() == 0
