@@ -253,6 +253,16 @@ def test_options_generated_from_capabilities(browser: Browser, fake_vt: FakeVT) 
     page.wait_for_function("() => document.getElementById('st-urlhaus').textContent === 'Saved.'")
     assert browser.setting("providers.urlhaus.enabled") is False
     assert browser.setting("providers.urlhaus.requests_per_minute") == 10
+    # A provider's own settings, listed by the host: VirusTotal's threshold, your MISP's address.
+    page.fill("#set-virustotal-malicious_threshold", "5")
+    page.click("#save-virustotal")
+    page.wait_for_function("() => document.getElementById('st-virustotal').textContent === 'Saved.'")
+    assert browser.setting("providers.virustotal.malicious_threshold") == 5
+    page.fill("#set-misp-base_url", "https://misp.example.org")
+    page.click("#save-misp")
+    page.wait_for_function("() => document.getElementById('st-misp').textContent === 'Saved.'")
+    assert browser.setting("providers.misp.base_url") == "https://misp.example.org"
+    assert page.locator("#set-misp-ca_bundle").count() == 0, "local-only: not offered to the browser"
     page.fill("#ttl", "")
     page.click("#cache-save")
     page.wait_for_function("() => document.getElementById('save-status').textContent.includes('enter a')")

@@ -33,6 +33,19 @@ def cli_path(executable: str | None = None, home: Path | None = None) -> str | N
     return str(own.absolute())
 
 
+def _settings(spec: Any) -> list[dict[str, Any]]:
+    """The provider's own settings the options page may change (`providers.NAME.<name>` with
+    config.set): name, help, default and the input kind. Local-only ones are left out."""
+    out = []
+    for name, setting in spec.settings.items():
+        if setting.local_only:
+            continue
+        d = setting.default
+        kind = "boolean" if isinstance(d, bool) else "number" if isinstance(d, int | float) else "text"
+        out.append({"name": name, "help": setting.help, "default": d, "kind": kind})
+    return out
+
+
 def capabilities() -> dict[str, Any]:
     from sentinelx import config, keys
     from sentinelx.enrichment import pauses
@@ -58,6 +71,7 @@ def capabilities() -> dict[str, Any]:
             "paused_until": iso_utc(paused.get(spec.name)),
             "key_hint": spec.key_hint or None,
             "docs": spec.docs or None,
+            "settings": _settings(spec),
         })
     from sentinelx.export import FORMATS as export_formats  # names only: formats load on use
 
