@@ -207,7 +207,7 @@ def select_element(page: Any, element_id: str) -> str:
     }""", element_id)
 
 
-def click_enrich(browser: Browser, page: Any, selection: str, **opts: Any) -> Any:
+def click_enrich(browser: Browser | ContractBrowser, page: Any, selection: str, **opts: Any) -> Any:
     """What a right-click on the selection and "Enrich with SentinelX" does, minus the menu.
 
     Chrome hands the menu handler the tab with its url and title (the click grants activeTab);
@@ -248,12 +248,16 @@ def browser(tmp_path: Path, fake_vt: FakeVT, fakes: ProviderFakes) -> Iterator[B
         b.ctx = p.chromium.launch_persistent_context(
             str(profile), executable_path=chromium, headless=True,
             args=[*CHROMIUM_ARGS, "--enable-unsafe-extension-debugging"],
-            ignore_default_args=["--disable-extensions"], env=env,
+            ignore_default_args=["--disable-extensions"], env=_launch_env(env),
         )
         try:
             yield b
         finally:
             b.ctx.close()
+
+
+def _launch_env(env: dict[str, str]) -> dict[str, str | float | bool]:
+    return dict(env)  # Playwright's parameter type (dict is invariant)
 
 
 def screenshot(page: Any, name: str) -> None:
@@ -363,7 +367,7 @@ def contract(tmp_path: Path) -> Iterator[ContractBrowser]:
         ctx = p.chromium.launch_persistent_context(
             str(profile), executable_path=chromium, headless=True,
             args=[*CHROMIUM_ARGS, "--enable-unsafe-extension-debugging"],
-            ignore_default_args=["--disable-extensions"], env=env,
+            ignore_default_args=["--disable-extensions"], env=_launch_env(env),
         )
         try:
             yield ContractBrowser(ctx=ctx, config=config, profile=profile)
