@@ -4,6 +4,7 @@ import { api } from "./lib/compat.js";
 import { Controller } from "./lib/controller.js";
 import { HostClient } from "./lib/host.js";
 import { PageHighlights } from "./lib/highlight.js"; // on-page highlights
+import { loadBuiltinPivots, loadPivotSettings, mergePivots, pivotsFor } from "./lib/pivots.js";
 
 const MENU_SELECTION = "sentinelx-enrich-selection";
 const MENU_PAGE = "sentinelx-enrich-page";
@@ -16,7 +17,16 @@ const host = new HostClient({
 const controller = new Controller({ api, host });
 controller.init();
 // On-page highlights (lib/highlight.js): follow the session state; popup and card messages.
-const highlights = new PageHighlights({ api, openUi: () => controller.openUi() });
+// The card's pivots are the user's (options page: services off, custom templates), read per use.
+let builtinPivots = null;
+async function userPivots(type, value) {
+  builtinPivots ??= await loadBuiltinPivots(globalThis.fetch, api.runtime.getURL("data/pivots.json"));
+  return pivotsFor(type, value, mergePivots(builtinPivots, await loadPivotSettings(api.storage.local)));
+}
+const providerLabels = () => Object.fromEntries((host.lastPong?.capabilities?.providers ?? [])
+  .filter((p) => typeof p?.name === "string" && typeof p.label === "string").map((p) => [p.name, p.label]));
+const highlights = new PageHighlights({ api, openUi: () => controller.openUi(), pivots: userPivots,
+  labels: providerLabels });
 controller.onStateChange = (state) => highlights.onState(state);
 api.runtime.onMessage.addListener((msg, sender, sendResponse) =>
   highlights.onMessage(msg, sender, sendResponse, isOwnPage));

@@ -1,12 +1,12 @@
 // The history page: past lookups from the host in pages (history.query), filters, reopening a
 // run (history.run), exports of any selection, delete and clear. Page-derived strings (IOC
-// values, titles, provider text) only ever reach the DOM as text nodes (lib/render.js `el`).
+// values, titles, provider text) only ever reach the DOM as text nodes (lib/ui/dom.js `el`).
 import { api } from "./lib/compat.js";
 import { describeError } from "./lib/errors.js";
 import { FORMATS, copyExport, defangsByDefault, downloadExport, exportRun, hostRequest,
   pushToMisp } from "./lib/export-client.js";
 import { PAGE_SIZE, filterFromForm, providerLines, rowView, runFromHash } from "./lib/history-view.js";
-import { el } from "./lib/render.js";
+import { el } from "./lib/ui/dom.js";
 
 const $ = (id) => document.getElementById(id);
 const send = (request) => hostRequest(request, api.runtime);

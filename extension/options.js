@@ -8,6 +8,7 @@ import { describeError } from "./lib/errors.js";
 import {
   hours, keyCheckText, keyInfo, keyStatusText, neverSendList, providerSettings, sendsText, wholeNumber,
 } from "./lib/options-form.js";
+import { setupPivotOptions } from "./lib/pivot-options.js";
 import { loadPrefs, savePrefs } from "./lib/prefs.js";
 import { protocolProblem } from "./lib/protocol.js";
 import { button, el } from "./lib/ui/dom.js";
@@ -101,9 +102,31 @@ function providerCard(p, config) {
     el(d, "label", { for: `rpm-${p.name}` }, "Lookups per minute"), rpm,
     el(d, "label", { for: `rpd-${p.name}` }, "per day"), rpd,
     el(d, "span", { class: "muted" }, "(0 = no limit)")));
+  // The provider's own settings (thresholds, MISP's base URL...), as the host lists them.
+  const extras = p.settings.map((x) => {
+    const id = `set-${p.name}-${x.name}`;
+    const current = config.settings?.[`providers.${p.name}.${x.name}`];
+    const value = current ?? x.default;
+    const input = x.kind === "boolean"
+      ? el(d, "input", { type: "checkbox", id, checked: value === true })
+      : el(d, "input", { type: x.kind === "number" ? "number" : "text", id, size: x.kind === "number" ? undefined : "40",
+        value: value === null || value === undefined ? "" : String(value) });
+    card.append(el(d, "div", { class: "row" }, el(d, "label", { for: id }, x.help), input));
+    return { x, input, current };
+  });
   const actions = el(d, "div", { class: "row" },
     button(d, "Save", async () => {
       const changes = [[`providers.${p.name}.enabled`, enabled.checked]];
+      for (const { x, input, current } of extras) {
+        const name = `providers.${p.name}.${x.name}`;
+        if (x.kind === "boolean") changes.push([name, input.checked]);
+        else if (!input.value.trim()) {
+          if (current !== undefined && current !== null && current !== "") {
+            say(status, `${x.help}: enter a value.`, "error");
+            return;
+          }
+        } else changes.push([name, x.kind === "number" ? Number(input.value) : input.value.trim()]);
+      }
       for (const [input, label, name] of [[rpm, "Lookups per minute", "requests_per_minute"],
         [rpd, "Lookups per day", "requests_per_day"]]) {
         if (!input.value.trim() && cur[name === "requests_per_minute" ? "perMinute" : "perDay"] === null) continue;
@@ -216,3 +239,7 @@ $("cache-form").addEventListener("submit", async (ev) => {
 });
 
 loadAll();
+setupPivotOptions(document, { storage: api.storage.local, fetchFn: globalThis.fetch,
+  url: api.runtime.getURL("data/pivots.json") }).catch((err) => {
+  say($("pivot-status"), `Pivots unavailable: ${String(err?.message ?? err)}`, "error");
+});

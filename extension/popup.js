@@ -13,6 +13,7 @@ const toast = document.getElementById("toast");
 const versionEl = document.getElementById("host-version");
 let port = null;
 let pivotsFor = null; // from lib/pivots.js once it loads (tolerant: the popup works without it)
+let userPivots = []; // the built-in services merged with the user's settings (options page)
 
 // Timings read by bench/popup_bench.py (the last 2000 of each, in ms): `apply`, merging one
 // message into the state; `frame`, rendering everything merged since the last frame.
@@ -79,9 +80,9 @@ const app = new PopupApp(document, root, {
   history: () => api.tabs.create({ url: api.runtime.getURL("history.html") }),
   exportRun,
   pivots: (ioc) => {
-    if (!pivotsFor || app.caps.pivots === false) return [];
+    if (!pivotsFor) return [];
     try {
-      const list = pivotsFor(ioc.type, ioc.value, {});
+      const list = pivotsFor(ioc.type, ioc.value, userPivots);
       return Array.isArray(list) ? list : [];
     } catch {
       return [];
@@ -165,8 +166,18 @@ function connect() {
   });
 }
 
-import("./lib/pivots.js").then((m) => {
-  if (typeof m?.pivotsFor === "function") pivotsFor = m.pivotsFor;
+// Pivots are the extension's own (data/pivots.json + the user's settings), whatever the host says.
+import("./lib/pivots.js").then(async (m) => {
+  const builtins = await m.loadBuiltinPivots(globalThis.fetch, api.runtime.getURL("data/pivots.json"));
+  const refresh = async () => {
+    userPivots = m.mergePivots(builtins, await m.loadPivotSettings(api.storage.local));
+    pivotsFor = m.pivotsFor;
+    if (app.state) app.renderSession();
+  };
+  await refresh();
+  api.storage.onChanged?.addListener((changes, area) => {
+    if (area === "local" && changes[m.PIVOTS_KEY]) refresh();
+  });
 }, () => {});
 
 // Countdowns ("next lookup in 42 s") tick while a queue waits.

@@ -15,6 +15,9 @@ function provider(raw) {
     role: ["verdict", "context", "cve"].includes(raw.role) ? raw.role : "verdict",
     sends: raw.sends && typeof raw.sends === "object" ? raw.sends : {},
     pausedUntil: typeof raw.paused_until === "string" ? raw.paused_until : null,
+    settings: (Array.isArray(raw.settings) ? raw.settings : []).filter((x) => x && typeof x.name === "string"
+      && NAME.test(x.name) && ["text", "number", "boolean"].includes(x.kind))
+      .map((x) => ({ name: x.name, kind: x.kind, help: typeof x.help === "string" ? x.help : x.name, default: x.default ?? null })),
   };
 }
 

@@ -189,6 +189,7 @@ export class EnrichFlow {
       if (this.state?.sid !== sid) return;
       const fields = { iocs: iocRefs(s.iocs, keys), include_private: p.sendPrivate === true };
       if (refresh) fields.refresh = true;
+      Object.assign(fields, historySource(s.source));
       const { id, done } = this.host.stream("enrich", fields, (msg) => {
         const st = this.state;
         if (!st || st.sid !== sid) return;
@@ -271,7 +272,9 @@ export class EnrichFlow {
       this.store.update(s.sid, (st) => {
         for (const src of [st.progress?.providers, st.summary?.providers]) {
           for (const [name, p] of Object.entries(src ?? {})) {
-            if (!fields.provider || name === fields.provider) delete p.paused_until;
+            if (fields.provider && name !== fields.provider) continue;
+            delete p.paused_until;
+            if (p.quota_state === "rate_limited") p.quota_state = "ok";
           }
         }
         for (const entry of Object.values(st.results)) {
@@ -283,4 +286,26 @@ export class EnrichFlow {
     }
     return { ok: true };
   }
+}
+
+/**
+ * The page the IOCs came from, for the host's history run: its title, and its http(s) URL
+ * without credentials (the host keeps the URL only if the user turned on history.keep_page_url).
+ */
+export function historySource(source) {
+  const out = {};
+  if (typeof source?.title === "string" && source.title.trim()) out.source_title = source.title.slice(0, 2048);
+  if (typeof source?.url === "string") {
+    try {
+      const u = new URL(source.url);
+      if (u.protocol === "https:" || u.protocol === "http:") {
+        u.username = "";
+        u.password = "";
+        out.source_url = u.href.slice(0, 2048);
+      }
+    } catch {
+      // not a URL: nothing to keep
+    }
+  }
+  return out;
 }

@@ -193,17 +193,20 @@ export function sessionAlert(state, label = (n) => n, now = Date.now(), scan = n
 }
 
 /**
- * Providers paused by a 429: `providers.NAME.paused_until` of the summary or the last progress,
- * or a `rate_limited` result error with its `retry_at`.
+ * Providers paused by a 429: a lane of the last progress whose `quota_state` is `rate_limited`
+ * (until its `next_slot_at`; the host keeps the IOC queued), `providers.NAME.paused_until` of
+ * the summary, or a `rate_limited` result error with its `retry_at`.
  */
 export function pausedProviders(state, now = Date.now(), scan = null) {
   const until = new Map();
   const note = (name, at) => {
     if (typeof at === "string" && Date.parse(at) > now && !(until.get(name) >= at)) until.set(name, at);
   };
-  for (const src of [state?.progress?.providers, state?.summary?.providers]) {
-    for (const [name, p] of Object.entries(src ?? {})) note(name, p?.paused_until);
+  for (const [name, p] of Object.entries(state?.progress?.providers ?? {})) {
+    if (p?.quota_state === "rate_limited") note(name, p.next_slot_at);
+    note(name, p?.paused_until);
   }
+  for (const [name, p] of Object.entries(state?.summary?.providers ?? {})) note(name, p?.paused_until);
   if (scan) {
     for (const [name, at] of scan.paused) note(name, at);
   } else {

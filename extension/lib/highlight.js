@@ -4,7 +4,7 @@
 // permissions), then sends each IOC's verdict as results stream in. Escape in the page, the
 // popup's "Clear highlights" or a new session clear them. See docs/highlights.md.
 import { badge, badgeKeyFor } from "./badges.js";
-import { defang, detectionRatio } from "./format.js";
+import { defang } from "./format.js";
 import { iocKey } from "./keys.js";
 
 /** Injected in this order (classic scripts sharing the isolated world; the last one wires up). */
@@ -13,7 +13,6 @@ export const CONTENT_SCRIPTS = ["content/highlight-map.js", "content/highlight-d
 export const GROUPS = ["malicious", "suspicious", "clean", "no_data", "pending", "other"];
 export const MAX_ITEMS = 5000;
 const VERDICTS = new Set(["malicious", "suspicious", "clean", "no_data"]);
-const PROVIDER_LABELS = { virustotal: "VirusTotal" };
 
 /**
  * Paint per group: a text colour, a tint AND an underline style, so colour is never the only cue.
@@ -73,25 +72,30 @@ export function paintCss(names) {
     .filter((d) => !d.includes("text-decoration")).join(";")}; }`).join("\n");
 }
 
-function providerLines(r) {
-  if (r?.combined?.providers && typeof r.combined.providers === "object") {
-    const results = r.providerResults ?? r.providers ?? {};
-    return Object.entries(r.combined.providers).map(([name, verdict]) => {
-      const res = results?.[name]?.result ?? (r.result?.provider === name ? r.result : null);
-      return { name, label: res?.label ?? PROVIDER_LABELS[name] ?? name, verdict: String(verdict).replace("_", " "),
-        summary: typeof res?.summary === "string" ? res.summary : "" };
-    });
-  }
-  if (r?.status === "ok" && r.enrichment) {
-    const ratio = detectionRatio(r.enrichment);
-    return [{ name: "virustotal", label: "VirusTotal", verdict: String(r.enrichment.verdict ?? "").replace("_", " "),
-      summary: ratio ? `${ratio} engines` : "" }];
-  }
-  return [];
+/** One line per provider asked: its label, verdict (or status) and short reason. */
+function providerLines(r, labels) {
+  if (!r?.combined?.providers || typeof r.combined.providers !== "object") return [];
+  const results = r.providers ?? {};
+  return Object.entries(r.combined.providers).map(([name, verdict]) => {
+    const res = results?.[name]?.result ?? null;
+    return { name, label: labels?.[name] ?? name, verdict: String(verdict).replace("_", " "),
+      summary: typeof res?.summary === "string" ? res.summary : "" };
+  });
 }
 
-/** What the card and the paint need for one IOC; works on today's results and wave 2's `combined`. */
-export function itemFor(state, ioc) {
+/** The first provider error's message, when no provider answered (the card's reason). */
+function errorReason(r) {
+  for (const o of Object.values(r?.providers ?? {})) {
+    if (o?.status === "error" && typeof o.error?.message === "string") return o.error.message.slice(0, 200);
+  }
+  return "";
+}
+
+/**
+ * What the card and the paint need for one IOC, from its `combined` verdict.
+ * @param labels provider name -> label (from the pong capabilities), for the card's lines
+ */
+export function itemFor(state, ioc, labels = {}) {
   const key = iocKey(ioc);
   const r = state.results?.[key];
   let group;
@@ -108,28 +112,28 @@ export function itemFor(state, ioc) {
     const b = badge(badgeKeyFor(state, ioc));
     group = VERDICTS.has(b.key) ? b.key : b.key === "queued" ? "pending" : "other";
     verdictLabel = b.label;
-    const ratio = r?.status === "ok" ? detectionRatio(r.enrichment) : null;
-    if (ratio) reason = `VirusTotal ${ratio} engines`;
-    else if (r?.status === "error" && r.error?.message) reason = String(r.error.message).slice(0, 200);
+    reason = errorReason(r);
   }
   const defanged = defang(ioc.type, ioc.value);
   const raws = [...new Set([ioc.raw, ioc.value, defanged].filter((s) => typeof s === "string" && s.length >= 4))];
   return { key, type: ioc.type, value: ioc.value, defanged, raws, group, verdictLabel, reason, label,
-    providers: providerLines(r) };
+    providers: providerLines(r, labels) };
 }
 
-export function itemsFor(state) {
-  return (state?.iocs ?? []).slice(0, MAX_ITEMS).map((i) => itemFor(state, i));
+export function itemsFor(state, labels = {}) {
+  return (state?.iocs ?? []).slice(0, MAX_ITEMS).map((i) => itemFor(state, i, labels));
 }
 
 export class PageHighlights {
   /**
    * @param api      the browser API (scripting, tabs, runtime)
    * @param openUi   opens the popup ("Details" on a card)
-   * @param pivots   async (type, value) -> [{id, name, url}] (lib/pivots.js once it lands)
+   * @param pivots   async (type, value) -> [{id, name, url}] (the user's pivots, lib/pivots.js)
+   * @param labels   () -> {provider name: label} (from the host's capabilities)
    */
-  constructor({ api, openUi = () => {}, pivots = null, random, throttleMs = 60, timers = globalThis }) {
-    Object.assign(this, { api, openUi, pivots, random, throttleMs, timers });
+  constructor({ api, openUi = () => {}, pivots = null, labels = () => ({}), random, throttleMs = 60,
+    timers = globalThis }) {
+    Object.assign(this, { api, openUi, pivots, labels, random, throttleMs, timers });
     this.current = null; // {sid, tabId, names, css, sent: Map(key -> json), ready: Promise}
     this.state = null;
     this.timer = null;
@@ -166,7 +170,7 @@ export class PageHighlights {
     cur.ready = (async () => {
       await this.api.scripting.insertCSS({ target, css, origin: "USER" });
       await this.api.scripting.executeScript({ target, files: CONTENT_SCRIPTS });
-      const items = await this.withPivots(itemsFor(state));
+      const items = await this.withPivots(itemsFor(state, this.labels()));
       for (const it of items) cur.sent.set(it.key, JSON.stringify(it));
       return this.api.tabs.sendMessage(tabId, { sx: "hl", op: "init", names, items, paint: paintCss(names),
         forceWrap: this.forceWrap }, { frameId: 0 });
@@ -207,7 +211,7 @@ export class PageHighlights {
     if (!cur || !state || state.sid !== cur.sid) return;
     await cur.ready;
     const changed = [];
-    for (const it of itemsFor(state)) {
+    for (const it of itemsFor(state, this.labels())) {
       const json = JSON.stringify(it);
       if (cur.sent.get(it.key) !== json) changed.push(it);
     }

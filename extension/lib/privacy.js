@@ -33,20 +33,44 @@ function withheldReason(ioc, reasons) {
   return "no_provider";
 }
 
+function fin(n) {
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
 /**
- * The plan from the host's preview reply.
+ * The plan from the host's `previewed` reply: `iocs: [{ioc, providers: [{provider, action:
+ * send|cached|withheld, reason?, sends?}]}]` and `estimate: {lookups, seconds, providers: {name:
+ * {lookups, seconds, remaining_today, paused_until}}}` (PROTOCOL.md "preview").
  * @returns {{send: string[], withheld: Object<string,string>, preview: object, ask: boolean}}
+ *   preview = {byKey: {key: {send, cached, withheld: {provider: reason}}}, etaSeconds,
+ *   providers: {name: {send, cached, eta_seconds}}, leaving}
  */
 export function planFromPreview(iocs, reply, prefs, { withheld: already = {} } = {}) {
   const byIoc = new Map(iocs.map((i) => [iocKey(i), i]));
   const byKey = {};
-  for (const item of Array.isArray(reply?.items) ? reply.items : []) {
-    if (!item?.ioc) continue;
+  const providers = {};
+  const lane = (name) => providers[name] ?? (providers[name] = { send: 0, cached: 0, eta_seconds: null });
+  for (const item of Array.isArray(reply?.iocs) ? reply.iocs : []) {
+    if (!item?.ioc || typeof item.ioc.type !== "string" || typeof item.ioc.value !== "string") continue;
     const key = iocKey(item.ioc);
     if (!byIoc.has(key)) continue;
-    const w = item.withheld && typeof item.withheld === "object" ? item.withheld : {};
-    byKey[key] = { send: names(item.send), cached: names(item.cached),
-      withheld: Object.fromEntries(Object.entries(w).filter(([, r]) => typeof r === "string")) };
+    const p = byKey[key] ?? (byKey[key] = { send: [], cached: [], withheld: {} });
+    for (const a of Array.isArray(item.providers) ? item.providers : []) {
+      if (typeof a?.provider !== "string") continue;
+      if (a.action === "send") {
+        p.send.push(a.provider);
+        lane(a.provider).send += 1;
+      } else if (a.action === "cached") {
+        p.cached.push(a.provider);
+        lane(a.provider).cached += 1;
+      } else if (a.action === "withheld") {
+        p.withheld[a.provider] = typeof a.reason === "string" ? a.reason : "withheld";
+      }
+    }
+  }
+  const est = reply?.estimate && typeof reply.estimate === "object" ? reply.estimate : {};
+  for (const [name, e] of Object.entries(est.providers && typeof est.providers === "object" ? est.providers : {})) {
+    if (providers[name]) providers[name].eta_seconds = fin(e?.seconds);
   }
   const send = [];
   const withheld = { ...already };
@@ -62,9 +86,7 @@ export function planFromPreview(iocs, reply, prefs, { withheld: already = {} } =
       withheld[key] = withheldReason(ioc, Object.values(p.withheld));
     }
   }
-  const eta = Number.isFinite(reply?.eta_seconds) ? reply.eta_seconds : null;
-  const providers = reply?.providers && typeof reply.providers === "object" ? reply.providers : {};
-  return { send, withheld, preview: { byKey, etaSeconds: eta, providers, leaving },
+  return { send, withheld, preview: { byKey, etaSeconds: fin(est.seconds), providers, leaving },
     ask: shouldAsk(leaving, prefs) };
 }
 

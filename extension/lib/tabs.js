@@ -15,7 +15,7 @@ export function sourceOf(kind, tab) {
   const src = { kind };
   if (tab && Number.isInteger(tab.id)) src.tabId = tab.id;
   if (tab && typeof tab.title === "string") src.title = tab.title.slice(0, 300);
-  if (tab && typeof tab.url === "string") src.url = tab.url.slice(0, 500);
+  if (tab && typeof tab.url === "string") src.url = tab.url.slice(0, 2048);
   return src;
 }
 

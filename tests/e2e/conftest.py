@@ -25,6 +25,9 @@ import pytest
 
 from sentinelx.extension_ids import CHROME_EXTENSION_ID
 from tests.e2e.cdp_popup import RealPopup, open_real_popup
+from tests.support.fakes.abusech import FakeURLhaus
+from tests.support.fakes.greynoise import FakeGreyNoise
+from tests.support.fakes.internetdb import FakeInternetDB
 from tests.support.fakevt import FakeVT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +88,44 @@ def fake_vt() -> Iterator[FakeVT]:
         yield vt
 
 
+ABUSECH_KEY = "abusech-test-key-0123456789"
+C2_URL = "http://evil-c2.example-bad.com/gate.php"
+C2_IP = "185.220.101.47"
+
+
+@dataclass
+class ProviderFakes:
+    """The providers other than VirusTotal that answer in the browser tests (real local servers)."""
+
+    urlhaus: FakeURLhaus
+    greynoise: FakeGreyNoise
+    internetdb: FakeInternetDB
+
+
+@pytest.fixture
+def fakes() -> Iterator[ProviderFakes]:
+    with FakeURLhaus(api_key=ABUSECH_KEY) as urlhaus, FakeGreyNoise() as greynoise, \
+            FakeInternetDB() as internetdb:
+        assert isinstance(greynoise, FakeGreyNoise) and isinstance(internetdb, FakeInternetDB)
+        urlhaus.seed_url(C2_URL, "online", threat="malware_download")
+        greynoise.seed(C2_IP)
+        internetdb.seed(C2_IP, ports=[22, 443, 9001], tags=["tor"])
+        yield ProviderFakes(urlhaus, greynoise, internetdb)
+
+
+def configure_providers(run: Any, fakes: ProviderFakes) -> None:
+    """Point the host at the fakes: URLhaus (abuse.ch key, given on stdin as a user does),
+    GreyNoise and InternetDB (keyless). ThreatFox and MalwareBazaar share the abuse.ch key but
+    have no fake here, so they are off; every other keyed provider has no key (skipped), and the
+    keyless CVE providers see no CVE in these pages."""
+    run("config", "set", "providers.urlhaus.base_url", fakes.urlhaus.base_url)
+    run("config", "set", "providers.greynoise.base_url", fakes.greynoise.base_url)
+    run("config", "set", "providers.internetdb.base_url", fakes.internetdb.base_url)
+    run("config", "set", "providers.threatfox.enabled", "false")
+    run("config", "set", "providers.malwarebazaar.enabled", "false")
+    run("config", "set-key", "--provider", "urlhaus", "--no-verify", stdin=ABUSECH_KEY + "\n")
+
+
 @dataclass
 class Browser:
     """One Chromium profile with the extension loaded and the host registered."""
@@ -130,6 +171,29 @@ class Browser:
     def manifest(self) -> Path:
         return self.profile / "NativeMessagingHosts" / "com.sentinelx.host.json"
 
+    def setting(self, name: str) -> Any:
+        """A setting as the host stores it (`sentinelx config get`), parsed as JSON when it is."""
+        out = self.sentinelx("config", "get", name).stdout.strip()
+        try:
+            return json.loads(out)
+        except ValueError:
+            return out
+
+    def popup_tab(self, width: int = 460, height: int = 720) -> Any:
+        """popup.html in a tab (for keyboard and accessibility checks; not the real popup size)."""
+        page = self.ctx.new_page()
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{EXT_URL}/popup.html")
+        return page
+
+    def real_popup(self, page: Any) -> RealPopup:
+        """Click the toolbar icon for real (CDP Extensions.triggerAction) on `page`'s tab."""
+        page.bring_to_front()
+        return open_real_popup(self.ctx.browser.new_browser_cdp_session(), CHROME_EXTENSION_ID, page.url)
+
+    def axe(self, page: Any) -> list[dict[str, Any]]:
+        return axe_serious(page)
+
 
 def select_element(page: Any, element_id: str) -> str:
     """Select an element's text as a user would; returns what the selection reads as."""
@@ -143,7 +207,7 @@ def select_element(page: Any, element_id: str) -> str:
     }""", element_id)
 
 
-def click_enrich(browser: Browser, page: Any, selection: str, **opts: Any) -> Any:
+def click_enrich(browser: Browser | ContractBrowser, page: Any, selection: str, **opts: Any) -> Any:
     """What a right-click on the selection and "Enrich with SentinelX" does, minus the menu.
 
     Chrome hands the menu handler the tab with its url and title (the click grants activeTab);
@@ -161,7 +225,7 @@ def click_enrich(browser: Browser, page: Any, selection: str, **opts: Any) -> An
 
 
 @pytest.fixture
-def browser(tmp_path: Path, fake_vt: FakeVT) -> Iterator[Browser]:
+def browser(tmp_path: Path, fake_vt: FakeVT, fakes: ProviderFakes) -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     chromium = _chromium()
@@ -179,15 +243,21 @@ def browser(tmp_path: Path, fake_vt: FakeVT) -> Iterator[Browser]:
                 "--manifest-dir", str(profile / "NativeMessagingHosts"),
                 "--launcher-python", sys.executable, "--no-shim")
     b.sentinelx("config", "set", "vt.base_url", fake_vt.base_url)
+    configure_providers(b.sentinelx, fakes)
     with sync_playwright() as p:
         b.ctx = p.chromium.launch_persistent_context(
-            str(profile), executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
-            ignore_default_args=["--disable-extensions"], env=env,
+            str(profile), executable_path=chromium, headless=True,
+            args=[*CHROMIUM_ARGS, "--enable-unsafe-extension-debugging"],
+            ignore_default_args=["--disable-extensions"], env=_launch_env(env),
         )
         try:
             yield b
         finally:
             b.ctx.close()
+
+
+def _launch_env(env: dict[str, str]) -> dict[str, str | float | bool]:
+    return dict(env)  # Playwright's parameter type (dict is invariant)
 
 
 def screenshot(page: Any, name: str) -> None:
@@ -255,16 +325,20 @@ class ContractBrowser:
         return open_real_popup(self.ctx.browser.new_browser_cdp_session(), CHROME_EXTENSION_ID, page.url)
 
     def axe(self, page: Any) -> list[dict[str, Any]]:
-        """axe-core on the page; the serious and critical violations."""
-        # Evaluated over CDP: the extension's CSP (rightly) refuses an injected <script>.
-        if not page.evaluate("typeof axe !== 'undefined'"):
-            page.evaluate(AXE.read_text() + "\n;true")
-        result = page.evaluate("""async () => {
-            const r = await axe.run(document, {resultTypes: ["violations"]});
-            return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5)}));
-        }""")
-        return [v for v in result if v["impact"] in ("serious", "critical")]
+        return axe_serious(page)
+
+
+def axe_serious(page: Any) -> list[dict[str, Any]]:
+    """axe-core on the page; the serious and critical violations."""
+    # Evaluated over CDP: the extension's CSP (rightly) refuses an injected <script>.
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(AXE.read_text() + "\n;true")
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ["violations"]});
+        return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5)}));
+    }""")
+    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 def register_contract_host(profile: Path, tmp: Path) -> None:
@@ -293,7 +367,7 @@ def contract(tmp_path: Path) -> Iterator[ContractBrowser]:
         ctx = p.chromium.launch_persistent_context(
             str(profile), executable_path=chromium, headless=True,
             args=[*CHROMIUM_ARGS, "--enable-unsafe-extension-debugging"],
-            ignore_default_args=["--disable-extensions"], env=env,
+            ignore_default_args=["--disable-extensions"], env=_launch_env(env),
         )
         try:
             yield ContractBrowser(ctx=ctx, config=config, profile=profile)

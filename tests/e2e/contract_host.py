@@ -1,5 +1,5 @@
-"""A native-messaging host that speaks the wave-2 contract (docs/design/providers.md), for the
-extension's real-browser tests while the real host is rebuilt on the same contract.
+"""A stand-in native-messaging host that speaks the host's wire (PROTOCOL.md), for the one
+real-browser case the real host cannot be driven into (an out-of-date protocol).
 
 It extracts with the real pipeline (sentinelx.pipeline.extract_iocs) and answers lookups from a
 table in its config file, per (IOC, provider), with the combined verdict. Everything it was
@@ -293,29 +293,26 @@ def handle(req: dict[str, Any]) -> None:
         for n, c in enumerate(chunks, 1):
             send({"id": rid, "type": "extracted", "part": n, "parts": len(chunks), "iocs": c})
     elif kind == "preview":
-        items = []
+        # The real host's `previewed` (PROTOCOL.md): providers that do not take the type are not listed.
+        out, lanes = [], {p["name"]: 0 for p in PROVIDERS}
         for ref in req["iocs"]:
-            sendto, withheld = [], {}
+            acts: list[dict[str, Any]] = []
             for p in PROVIDERS:
                 if ref["type"] not in p["types"]:
-                    withheld[p["name"]] = "unsupported"
-                elif p["needs_key"] == "required" and p["name"] not in cfg.get("keys", {}):
-                    withheld[p["name"]] = "no_api_key"
+                    continue
+                if p["needs_key"] == "required" and p["name"] not in cfg.get("keys", {}):
+                    acts.append({"provider": p["name"], "action": "withheld", "reason": "no_api_key"})
                 else:
-                    sendto.append(p["name"])
-            items.append(
-                {
-                    "ioc": {"type": ref["type"], "value": ref["value"]},
-                    "send": sendto,
-                    "cached": [],
-                    "withheld": withheld,
-                }
-            )
-        per = {
-            p["name"]: {"send": sum(p["name"] in i["send"] for i in items), "cached": 0, "eta_seconds": 15}
-            for p in PROVIDERS
-        }
-        send({"id": rid, "type": "preview", "items": items, "eta_seconds": 15 * len(items), "providers": per})
+                    acts.append({"provider": p["name"], "action": "send",
+                                 "sends": p["sends"].get(ref["type"], ref["type"])})
+                    lanes[p["name"]] += 1
+            out.append({"ioc": {"type": ref["type"], "value": ref["value"], "raw": ref["value"],
+                                "offset": 0, "private": False}, "providers": acts})
+        per = {n: {"lookups": k, "seconds": 15 * k, "remaining_today": None, "paused_until": None}
+               for n, k in lanes.items()}
+        send({"id": rid, "type": "previewed", "part": 1, "parts": 1, "iocs": out,
+              "estimate": {"lookups": sum(lanes.values()),
+                           "seconds": max([15 * k for k in lanes.values()] or [0]), "providers": per}})
     elif kind == "enrich":
         if isinstance(req.get("parts"), int) and req["parts"] > 1:
             got = parts.setdefault(rid, {})

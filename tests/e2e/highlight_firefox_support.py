@@ -83,12 +83,12 @@ class HlFirefox:
             combined = {"verdict": verdict, "score": 0.7, "severity": "high",
                         "reason": f"{verdict}: {label} {summary}", "providers": {"virustotal": verdict},
                         "pending": 0, "label": None}
-            entry = {"provider": "virustotal", "status": "ok", "cached": False, "combined": combined,
-                     "result": {"provider": "virustotal", "label": label, "verdict": verdict,
-                                "summary": summary, "found": True, "role": "verdict"}}
+            entry = {"providers": {"virustotal": {"status": "ok", "cached": False, "result": {
+                "provider": "virustotal", "verdict": verdict, "summary": summary, "found": True,
+                "role": "verdict"}}}, "combined": combined}
             self.background(f"""
                 const c = bg.sentinelx.controller;
-                c.update(c.state.sid, (st) => {{
+                c.store.update(c.state.sid, (st) => {{
                     st.phase = "enriching";
                     if (!st.send.length) st.send = bg.JSON.parse(JSON.stringify(st.plan));
                     st.results[{json.dumps(key)}] = bg.JSON.parse({json.dumps(json.dumps(entry))});
@@ -152,6 +152,13 @@ def hl_firefox_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HlF
                           env=env, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         pytest.fail(f"sentinelx install failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    # A VirusTotal key, so the host's preview plans every public IOC (nothing is confirmed here:
+    # the verdicts are streamed in by the test; the base URL leads nowhere on purpose).
+    from tests.e2e.conftest import API_KEY
+    for args, stdin in ((("config", "set", "vt.base_url", "http://127.0.0.1:9/api/v3"), None),
+                        (("config", "set-key", "--no-verify"), API_KEY + "\n")):
+        subprocess.run([sys.executable, "-m", "sentinelx", *args], env=env, input=stdin,
+                       capture_output=True, text=True, timeout=60, check=True)
     (profile / "user.js").write_text(_user_js(PREFS))
     log_path = base / "web-ext.log"
     with log_path.open("wb") as out:

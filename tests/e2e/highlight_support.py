@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM_ARGS, EXTENSION, Browser, _chromium
+from tests.e2e.conftest import CHROMIUM_ARGS, EXTENSION, Browser, ProviderFakes, _chromium
 from tests.support.fakevt import FakeVT
 
 ACTIVE_TAB_STAND_IN = "http://127.0.0.1/*"
@@ -70,11 +70,11 @@ def seed(vt: FakeVT) -> None:
 
 
 @pytest.fixture(name="hl_browser")
-def hl_browser_fixture(tmp_path: Path, fake_vt: FakeVT) -> Iterator[Browser]:
-    """Like conftest.browser, on the extension copy, with the VT key set."""
+def hl_browser_fixture(tmp_path: Path, fake_vt: FakeVT, fakes: ProviderFakes) -> Iterator[Browser]:
+    """Like conftest.browser, on the extension copy, with the VT key set and the other fakes."""
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import API_KEY
+    from tests.e2e.conftest import API_KEY, configure_providers
 
     seed(fake_vt)
     chromium = _chromium()
@@ -95,6 +95,7 @@ def hl_browser_fixture(tmp_path: Path, fake_vt: FakeVT) -> Iterator[Browser]:
                 "--launcher-python", sys.executable, "--no-shim")
     b.sentinelx("config", "set", "vt.base_url", fake_vt.base_url)
     b.sentinelx("config", "set-key", stdin=API_KEY + "\n")
+    configure_providers(b.sentinelx, fakes)
     launch_env: dict[str, str | float | bool] = dict(env)
     with sync_playwright() as p:
         b.ctx = p.chromium.launch_persistent_context(
@@ -108,12 +109,15 @@ def hl_browser_fixture(tmp_path: Path, fake_vt: FakeVT) -> Iterator[Browser]:
             b.ctx.close()
 
 
-# What the (wave-2) host streams for each IOC: one `result` per provider with the `combined`
-# verdict (docs/design/providers.md). Fed straight into the controller's session state.
+# What the host streams for each IOC (one `result` per provider with the `combined` verdict),
+# fed straight into the controller's session state (lib/state.js shape) so the test controls
+# the order; test_report_page_with_the_real_host covers the same page with the real host.
 RESULTS: dict[str, tuple[str, str, str]] = {
     f"ipv4:{MALICIOUS_IP}": ("malicious", "VirusTotal", "12/73 engines"),
     "domain:bad-actor.com": ("suspicious", "VirusTotal", "2/72 engines"),
     f"sha256:{CLEAN_HASH}": ("clean", "VirusTotal", "0/72 engines"),
+    # The host's preview sends a CVE to the CVE sources (NVD, EPSS, KEV): a label, never a verdict.
+    "cve:CVE-2021-44228": ("no_data", "NVD", "Critical 10.0"),
 }
 
 STREAM = """async ({key, verdict, label, summary}) => {
@@ -122,11 +126,11 @@ STREAM = """async ({key, verdict, label, summary}) => {
     const ioc = c.state.iocs.find((i) => `${i.type}:${i.value}` === key);
     const combined = {verdict, score: 0.7, severity: "high", reason: `${verdict}: ${label} ${summary}`,
                       providers: {virustotal: verdict}, pending: 0, label: null};
-    c.update(sid, (st) => {
+    c.store.update(sid, (st) => {
         st.phase = "enriching";
         if (!st.send.length) st.send = [...st.plan];
-        st.results[key] = {provider: "virustotal", status: "ok", cached: false, combined,
-            result: {provider: "virustotal", label, verdict, summary, found: true, role: "verdict"}};
+        st.results[key] = {providers: {virustotal: {status: "ok", cached: false,
+            result: {provider: "virustotal", verdict, summary, found: true, role: "verdict"}}}, combined};
         if (st.send.every((k) => st.results[k])) st.phase = "done";
     });
     return ioc ? ioc.raw : null;

@@ -1,8 +1,5 @@
-"""End to end in real headless Chromium: page selection -> extension -> REAL host -> fake VT -> popup.
-
-These need the real host to speak the wave-2 contract (skipped until it does); the extension's
-own behaviour is covered against the contract host in test_popup.py.
-"""
+"""End to end in real headless Chromium: page selection -> extension -> REAL host -> fake
+providers on 127.0.0.1 (VirusTotal, URLhaus, GreyNoise, InternetDB) -> popup."""
 
 from __future__ import annotations
 
@@ -12,8 +9,10 @@ import pytest
 
 from tests.e2e.conftest import (
     API_KEY,
+    C2_URL,
     EXT_URL,
     Browser,
+    ProviderFakes,
     click_enrich,
     needs_wave2_host,
     select_element,
@@ -46,8 +45,11 @@ def set_key_in_options(browser: Browser, key: str) -> None:
     page.close()
 
 
-def test_selection_to_badges(browser: Browser, fake_vt: FakeVT, page_server: str) -> None:
+def test_selection_to_badges(browser: Browser, fake_vt: FakeVT, fakes: ProviderFakes,
+                             page_server: str) -> None:
     set_key_in_options(browser, API_KEY)
+    assert fake_vt.paths() == ["/api/v3/metadata"], "saving the key checks it, once"
+    fake_vt.requests.clear()
 
     page = browser.open(f"{page_server}/report.html")
     selection = select_element(page, "report")
@@ -60,7 +62,10 @@ def test_selection_to_badges(browser: Browser, fake_vt: FakeVT, page_server: str
     preview.wait_for(timeout=15_000)
     listed = preview.inner_text()
     assert "185.220.101.47" in listed and "10.20.30.40" not in listed.split("Not sent")[0]
-    assert fake_vt.paths() == []
+    # What each source receives, from the host's `previewed` reply.
+    for name in ("VirusTotal", "URLhaus", "GreyNoise"):
+        assert name in preview.locator("ul.preview-providers").inner_text(), name
+    assert fake_vt.paths() == [] and fakes.urlhaus.requests == [] and fakes.greynoise.requests == []
     popup.click("#confirm-send")
     final = browser.sw("async () => { await globalThis.sentinelx.whenDone(); "
                        "return globalThis.sentinelx.getState(); }")
@@ -79,12 +84,19 @@ def test_selection_to_badges(browser: Browser, fake_vt: FakeVT, page_server: str
         assert li.locator(".badge").inner_text().strip() == label, ioc
     stats = STATS["malicious"]  # what the fake serves; engines that timed out gave no result
     ratio = f"{stats['malicious']}/{sum(n for k, n in stats.items() if k != 'timeout')}"
-    assert "VirusTotal" in item(popup, MALICIOUS).locator(".reason").inner_text()
-    assert ratio in item(popup, MALICIOUS).locator(".reason").inner_text()
+    # The combined reason names every provider that found it malicious, with its own summary.
+    reason = item(popup, MALICIOUS).locator(".reason").inner_text()
+    assert reason.startswith("malicious:") and "VirusTotal" in reason and ratio in reason, reason
+    assert "GreyNoise" in reason, reason
+    c2 = item(popup, ("url", C2_URL))
+    assert c2.get_attribute("data-badge") == "malicious"
+    assert "URLhaus" in c2.locator(".reason").inner_text()
     item(popup, MALICIOUS).locator(".ioc-row").click()
     vt = item(popup, MALICIOUS).locator('li.provider[data-provider="virustotal"]')
     vt_link = vt.locator("a.ext-link").get_attribute("href")
     assert vt_link == "https://www.virustotal.com/gui/ip-address/185.220.101.47"
+    for name in ("greynoise", "internetdb", "urlhaus"):
+        assert item(popup, MALICIOUS).locator(f'li.provider[data-provider="{name}"]').count() == 1, name
     # File names on real TLDs are not indicators.
     assert popup.locator('li.ioc[data-ioc-value="setup.py"]').count() == 0
     assert popup.locator('li.ioc[data-ioc-value="invoice.pdf"]').count() == 0
@@ -96,6 +108,9 @@ def test_selection_to_badges(browser: Browser, fake_vt: FakeVT, page_server: str
     assert not any("10.20.30.40" in p for p in sent), sent
     assert not any("8.8.8.8" in p for p in sent), sent
     assert all(r.headers.get("x-apikey") == API_KEY for r in fake_vt.api_requests())
+    assert [r.path for r in fakes.internetdb.requests] == ["/185.220.101.47"]
+    assert not any("10.20.30.40" in r.path for r in fakes.greynoise.requests)
+    assert any(r.form().get("url") == C2_URL for r in fakes.urlhaus.requests)
     dump = browser.storage_dump()
     assert API_KEY not in dump and API_KEY[-12:] not in dump
 

@@ -306,15 +306,18 @@ def test_ping_and_extract_over_the_background_port(firefox: Firefox) -> None:
 
 @needs_wave2_host
 def test_enrich_text_stops_at_the_privacy_preview(firefox: Firefox) -> None:
-    """The controller's own flow in Firefox: extract via the host, then the preview (no VT key)."""
+    """The controller's own flow in Firefox: extract via the host, then the host's preview. No key
+    is set: the URL goes to no source (those that take URLs need a key or are off), the address goes
+    to the keyless ones (GreyNoise, InternetDB)."""
     state = firefox.background(
         f"return await bg.sentinelx.enrichText({json.dumps(SAMPLE + ' and 10.0.0.1')});")
     try:
         assert state["phase"] == "preview", state.get("error")
         found = {(i["type"], i["value"]) for i in state["iocs"]}
         assert found == {("url", "http://evil.com/a"), ("ipv4", "1.2.3.4"), ("ipv4", "10.0.0.1")}
-        assert sorted(state["plan"]) == ["ipv4:1.2.3.4", "url:http://evil.com/a"]
-        assert state["withheld"] == {"ipv4:10.0.0.1": "private"}
+        assert state["plan"] == ["ipv4:1.2.3.4"]
+        assert state["withheld"] == {"ipv4:10.0.0.1": "private", "url:http://evil.com/a": "no_provider"}
+        assert sorted(state["preview"]["byKey"]["ipv4:1.2.3.4"]["send"]) == ["greynoise", "internetdb"]
     finally:
         firefox.background("await bg.sentinelx.cancel(); return true;")
 

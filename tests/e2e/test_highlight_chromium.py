@@ -87,7 +87,7 @@ def test_report_page_paints_by_verdict_and_shows_the_card(hl_browser: Browser, p
     assert got[f"sha256:{CLEAN_HASH}"] == {("clean", CLEAN_HASH.upper())}
     assert got["domain:bad-actor.com"] == {("suspicious", "bad-actor[.]com")}
     assert got["ipv4:10.20.30.40"] == {("other", "10.20.30.40")}  # private: never sent
-    assert got["cve:CVE-2021-44228"] == {("other", "CVE-2021-44228")}
+    assert got["cve:CVE-2021-44228"] == {("no_data", "CVE-2021-44228")}  # CVE: context, no verdict
 
     # The page's side: it can enumerate the registry, but names are random and say nothing.
     view = page.evaluate(PAGE_VIEW)
@@ -105,7 +105,6 @@ def test_report_page_paints_by_verdict_and_shows_the_card(hl_browser: Browser, p
     view = page.evaluate(PAGE_VIEW)
     assert len(view["hosts"]) == 1 and view["hosts"][0]["shadow"] is None  # closed
     assert no_verdicts(json.dumps(view["hosts"]) + view["html"]) == []
-    screenshot(page, "highlight-report")
 
     page.keyboard.press("Escape")  # closes the card
     assert painted(hl_browser)["card"] is None
@@ -229,3 +228,30 @@ def test_wrapping_fallback(hl_browser: Browser, page_server: str) -> None:
     page.keyboard.press("Escape")
     page.wait_for_function("() => document.querySelectorAll('mark').length === 0", timeout=5_000)
     assert page.evaluate("() => document.getElementById('report').textContent") == before
+
+
+def test_report_page_with_the_real_host(hl_browser: Browser, page_server: str) -> None:
+    """No injected verdicts: the real host looks the page's IOCs up (fake VirusTotal, URLhaus,
+    GreyNoise, InternetDB on 127.0.0.1) and the highlights follow its results."""
+    for name in ("nvd", "epss", "kev"):  # no CVE source here: the CVE stays unsent
+        hl_browser.sentinelx("config", "set", f"providers.{name}.enabled", "false")
+    page = hl_browser.open(f"{page_server}/highlight-report.html")
+    state = click_enrich(hl_browser, page, select_element(page, "report"), confirm=True)
+    assert state["phase"] in {"enriching", "done"}, state.get("error")
+    page.evaluate("() => getSelection().removeAllRanges()")
+    final = hl_browser.sw("async () => { await globalThis.sentinelx.whenDone(); "
+                          "return globalThis.sentinelx.getState(); }")
+    assert final["phase"] == "done", json.dumps(final)[:1500]
+    got = groups(painted(hl_browser, settled=True, until=IP_KEY))
+    assert got[IP_KEY] == {("malicious", "185.220.101[.]47")}
+    assert got[f"sha256:{CLEAN_HASH}"] == {("clean", CLEAN_HASH.upper())}
+    assert got["domain:bad-actor.com"] == {("suspicious", "bad-actor[.]com")}
+    assert got["ipv4:10.20.30.40"] == {("other", "10.20.30.40")}
+    hover(page, "185.220.101[.]47")
+    stats = painted(hl_browser)
+    assert stats["card"] == IP_KEY
+    card = stats["cardText"]
+    # The combined reason and one line per source, labelled from the host's capabilities.
+    assert "malicious: VirusTotal" in card and "GreyNoise" in card, card
+    assert "Shodan InternetDB" in card, card
+    screenshot(page, "highlight-report")

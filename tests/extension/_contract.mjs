@@ -81,20 +81,19 @@ export function contractHost({ iocs = [], verdicts = {}, enrich = "all", log = [
         reply({ type: "extracted", part: 1, parts: 1, iocs });
         break;
       case "preview": {
-        const items = req.iocs.map((ref) => {
+        // The real host's `previewed` (PROTOCOL.md): a provider that does not take the type is not listed.
+        const out = req.iocs.map((ref) => {
           const full = iocs.find((i) => i.type === ref.type && i.value === ref.value) ?? ioc(ref.type, ref.value);
-          const send = [];
-          const withheld = {};
-          for (const p of providers) {
-            if (!p.types.includes(ref.type)) withheld[p.name] = "unsupported";
-            else if (full.private && !req.include_private) withheld[p.name] = "private";
-            else send.push(p.name);
-          }
-          return { ioc: { type: ref.type, value: ref.value }, send, cached: [], withheld };
+          const acts = providers.filter((p) => p.types.includes(ref.type)).map((p) =>
+            (full.private && !req.include_private ? { provider: p.name, action: "withheld", reason: "private" }
+              : { provider: p.name, action: "send", sends: p.sends?.[ref.type] ?? ref.type }));
+          return { ioc: full, providers: acts };
         });
-        reply({ type: "preview", items, eta_seconds: previewEta,
-          providers: Object.fromEntries(providers.map((p) => [p.name,
-            { send: items.filter((i) => i.send.includes(p.name)).length, cached: 0, eta_seconds: previewEta }])) });
+        const lanes = Object.fromEntries(providers.map((p) => [p.name, { lookups: out.filter((i) =>
+          i.providers.some((a) => a.provider === p.name && a.action === "send")).length, seconds: previewEta,
+        remaining_today: null, paused_until: null }]));
+        reply({ type: "previewed", part: 1, parts: 1, iocs: out, estimate: {
+          lookups: Object.values(lanes).reduce((n, l) => n + l.lookups, 0), seconds: previewEta, providers: lanes } });
         break;
       }
       case "enrich": {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Controller } from "../../extension/lib/controller.js";
+import { historySource } from "../../extension/lib/enrich-flow.js";
 import { HostClient } from "../../extension/lib/host.js";
 import { describeError } from "../../extension/lib/errors.js";
 import { badgeKeyFor } from "../../extension/lib/badges.js";
@@ -80,6 +81,8 @@ test("confirm sends exactly the ticked values; per-provider results and the comb
   assert.deepEqual(enrich[0].iocs, [{ type: "url", value: "http://evil.com/a" }, { type: "ipv4", value: "1.2.3.4" },
     { type: "cve", value: "CVE-2021-44228" }]);
   assert.equal(enrich[0].include_private, false);
+  assert.equal(enrich[0].source_title, "Threat report", "the history run is named after the page");
+  assert.equal(enrich[0].source_url, "https://blog.example/report", "the host keeps it only if the user opted in");
   assert.equal(done.phase, "done");
   assert.equal(done.runId, "run-1");
   const url = done.results["url:http://evil.com/a"];
@@ -350,4 +353,13 @@ test("done with the popup closed: a notification summarises the verdicts", async
   await until(() => api.notifications.created.length === 1, { what: "notification" });
   assert.match(api.notifications.created[0].opts.message, /1 malicious/);
   assert.match(api.notifications.created[0].opts.message, /1 clean/);
+});
+
+test("historySource: the title, and an http(s) URL without credentials only", () => {
+  assert.deepEqual(historySource({ kind: "typed" }), {});
+  assert.deepEqual(historySource({ title: "  ", url: "chrome://newtab/" }), {});
+  assert.deepEqual(historySource({ title: "T", url: "https://u:p@x.example/a?b=1#c" }),
+    { source_title: "T", source_url: "https://x.example/a?b=1#c" });
+  assert.equal(historySource({ url: `https://x.example/${"a".repeat(5000)}` }).source_url.length, 2048);
+  assert.deepEqual(historySource({ url: "not a url" }), {});
 });

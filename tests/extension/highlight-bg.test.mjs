@@ -79,29 +79,37 @@ test("cssFor / paintCss: each verdict has a colour AND its own underline style; 
   assert.doesNotMatch(css + paint, /malicious|suspicious|clean|no_data|pending/, "no verdict names in the page's styles");
 });
 
-test("itemFor: today's results (VirusTotal) and wave 2's combined verdict", () => {
+test("itemFor: the combined verdict, the reason, each provider's line (labels from the capabilities)", () => {
   const s = session();
   assert.equal(itemFor(s, IOCS[0]).group, "pending");
   assert.equal(itemFor(s, IOCS[2]).group, "other");
   assert.equal(itemFor(s, IOCS[2]).verdictLabel, "Private (not sent)");
-  s.results["domain:evil.com"] = { status: "ok", cached: false,
-    enrichment: { verdict: "malicious", detections: 12, engines: 73 } };
-  const legacy = itemFor(s, IOCS[0]);
-  assert.equal(legacy.group, "malicious");
-  assert.equal(legacy.reason, "VirusTotal 12/73 engines");
-  assert.equal(legacy.defanged, "evil[.]com");
-  assert.deepEqual(legacy.raws, ["evil[.]com", "evil.com"]);
-  assert.deepEqual(legacy.providers, [{ name: "virustotal", label: "VirusTotal", verdict: "malicious", summary: "12/73 engines" }]);
-  s.results["ipv4:1.2.3.4"] = { provider: "urlhaus", status: "ok",
-    result: { provider: "urlhaus", verdict: "suspicious", summary: "online payload host" },
-    combined: { verdict: "suspicious", score: 0.5, severity: "medium", reason: "suspicious: URLhaus online payload host",
-      providers: { urlhaus: "suspicious", virustotal: "pending" }, pending: 1, label: null } };
-  const wave2 = itemFor(s, IOCS[1]);
-  assert.equal(wave2.group, "suspicious");
-  assert.equal(wave2.reason, "suspicious: URLhaus online payload host");
-  assert.equal(wave2.verdictLabel, "Suspicious (more to come)");
-  assert.deepEqual(wave2.providers.map((p) => [p.name, p.verdict, p.summary]),
-    [["urlhaus", "suspicious", "online payload host"], ["virustotal", "pending", ""]]);
+  // The session state's shape (lib/state.js): results[key] = {providers: {name: outcome}, combined}.
+  s.results["domain:evil.com"] = { providers: {
+    virustotal: { status: "ok", cached: false, result: { provider: "virustotal", verdict: "malicious", summary: "12/73 engines" } },
+    internetdb: { status: "skipped", cached: false, reason: "unsupported" } },
+  combined: { verdict: "malicious", score: 0.71, severity: "high", reason: "malicious: VirusTotal 12/73 engines",
+    providers: { virustotal: "malicious" }, pending: 0, label: null } };
+  const done = itemFor(s, IOCS[0], { virustotal: "VirusTotal" });
+  assert.equal(done.group, "malicious");
+  assert.equal(done.reason, "malicious: VirusTotal 12/73 engines");
+  assert.equal(done.defanged, "evil[.]com");
+  assert.deepEqual(done.raws, ["evil[.]com", "evil.com"]);
+  assert.deepEqual(done.providers, [{ name: "virustotal", label: "VirusTotal", verdict: "malicious", summary: "12/73 engines" }]);
+  assert.equal(itemFor(s, IOCS[0]).providers[0].label, "virustotal", "no capabilities: the name");
+  s.results["ipv4:1.2.3.4"] = { providers: { urlhaus: { status: "ok", cached: false,
+    result: { provider: "urlhaus", verdict: "suspicious", summary: "online payload host" } } },
+  combined: { verdict: "suspicious", score: 0.5, severity: "medium", reason: "suspicious: URLhaus online payload host",
+    providers: { urlhaus: "suspicious", virustotal: "pending" }, pending: 1, label: null } };
+  const partial = itemFor(s, IOCS[1], { urlhaus: "URLhaus" });
+  assert.equal(partial.group, "suspicious");
+  assert.equal(partial.reason, "suspicious: URLhaus online payload host");
+  assert.equal(partial.verdictLabel, "Suspicious (more to come)");
+  assert.deepEqual(partial.providers.map((p) => [p.label, p.verdict, p.summary]),
+    [["URLhaus", "suspicious", "online payload host"], ["virustotal", "pending", ""]]);
+  s.results["ipv4:1.2.3.4"] = { providers: { urlhaus: { status: "error", cached: false,
+    error: { code: "timeout", message: "URLhaus did not answer in time" } } }, combined: null };
+  assert.equal(itemFor(s, IOCS[1]).reason, "URLhaus did not answer in time", "no answer: the error says why");
 });
 
 test("a session from a tab: inject CSS (user origin) and the script, then init with every IOC", async () => {
@@ -133,7 +141,10 @@ test("results stream in: only the IOCs that changed are sent", async () => {
   const s = session();
   hl.onState(s);
   await settle();
-  s.results["domain:evil.com"] = { status: "ok", cached: false, enrichment: { verdict: "clean", detections: 0, engines: 70 } };
+  s.results["domain:evil.com"] = { providers: { virustotal: { status: "ok", cached: false,
+    result: { provider: "virustotal", verdict: "clean", summary: "0/70 engines" } } },
+  combined: { verdict: "clean", score: 0, severity: "none", reason: "clean: VirusTotal 0/70 engines",
+    providers: { virustotal: "clean" }, pending: 0, label: null } };
   hl.onState(s);
   await settle();
   hl.onState(s); // no change: no message

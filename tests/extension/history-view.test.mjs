@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { PART_LISTS } from "../../extension/lib/host.js";
-import { OPTIONS_REQUESTS } from "../../extension/lib/controller.js";
+import { allowedRequest } from "../../extension/lib/host-requests.js";
 import {
   dayStart, filterFromForm, localTime, providerLines, rowView, runFromHash,
 } from "../../extension/lib/history-view.js";
@@ -66,8 +66,8 @@ test("providerLines reads result frames, bare results and errors; only https lin
 
 test("the pages may send the history requests, and their replies join across parts", () => {
   for (const t of ["history.query", "history.run", "history.delete", "history.clear", "export", "export.push_misp"]) {
-    assert.ok(OPTIONS_REQUESTS.has(t), t);
+    assert.ok(allowedRequest(t), t);
   }
-  assert.deepEqual({ ...PART_LISTS }, { extracted: "iocs", "history.page": "rows",
+  assert.deepEqual({ ...PART_LISTS }, { extracted: "iocs", previewed: "iocs", "history.page": "rows",
     "history.records": "records", exported: "content" });
 });

@@ -183,10 +183,12 @@ test("a preview reply in parts is concatenated like extracted", async () => {
   const { c, ports } = client();
   const p = c.call("preview", { iocs: [] });
   const id = ports[0].sent[0].id;
-  ports[0].deliver({ id, type: "preview", part: 2, parts: 2, items: [{ n: 2 }] });
-  ports[0].deliver({ id, type: "preview", part: 1, parts: 2, items: [{ n: 1 }], eta_seconds: 5 });
+  const estimate = { lookups: 2, seconds: 5, providers: {} };
+  ports[0].deliver({ id, type: "previewed", part: 2, parts: 2, iocs: [{ n: 2 }], estimate });
+  ports[0].deliver({ id, type: "previewed", part: 1, parts: 2, iocs: [{ n: 1 }], estimate });
   const r = await p;
-  assert.deepEqual(r.items, [{ n: 1 }, { n: 2 }]);
+  assert.deepEqual(r.iocs, [{ n: 1 }, { n: 2 }]);
+  assert.deepEqual(r.estimate, estimate);
 });
 
 test("enrich: a short list is one frame without part fields; a long one is split, in order, under the budget", () => {

@@ -48,3 +48,14 @@ test("errors are one readable sentence, never a dump of the request", () => {
   assert.equal(oneSentence("line one\nTraceback (most recent call last):\n  File x"), "line one");
   assert.equal(oneSentence("the key must be 64 hex characters"), "the key must be 64 hex characters");
 });
+
+test("readCapabilities: a provider's own settings, only well-formed ones", async () => {
+  const { readCapabilities } = await import("../../extension/lib/capabilities.js");
+  const caps = readCapabilities({ capabilities: { providers: [{ name: "virustotal", label: "VirusTotal",
+    settings: [{ name: "malicious_threshold", help: "engines", default: 1, kind: "number" },
+      { name: "Bad Name", help: "x", default: 1, kind: "number" },
+      { name: "x", help: "x", default: 1, kind: "html" }, null] }] } });
+  assert.deepEqual(caps.providers[0].settings,
+    [{ name: "malicious_threshold", kind: "number", help: "engines", default: 1 }]);
+  assert.deepEqual(readCapabilities({ capabilities: { providers: [{ name: "kev" }] } }).providers[0].settings, []);
+});

@@ -279,7 +279,11 @@ test("a 429 pause shows a button that sends quota.reset for that source", () => 
   const { app, root, document } = makeApp(log);
   const s = sampleState();
   s.phase = "enriching";
-  s.progress = { done: 1, total: 5, queued: 4, quota_state: "rate_limited", providers: { virustotal: { paused_until: "2026-12-01T13:00:00Z" } } };
+  // The real host's progress: the paused lane says rate_limited until its next slot.
+  s.progress = { done: 1, total: 5, queued: 4, quota_state: "rate_limited", next_slot_at: "2026-12-01T13:00:00Z",
+    providers: { virustotal: { queued: 4, done: 1, waiting_for_quota: true, quota_state: "rate_limited",
+      next_slot_at: "2026-12-01T13:00:00Z", remaining_today: 3 },
+    internetdb: { queued: 0, done: 1, waiting_for_quota: false, quota_state: "ok", next_slot_at: null, remaining_today: null } } };
   show(app, s);
   const alert = root.querySelector('[role="alert"][data-error-kind="paused"]');
   assert.match(alert.textContent, /VirusTotal is paused/);
