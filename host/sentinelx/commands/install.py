@@ -102,8 +102,9 @@ def next_steps(targets: Sequence[Target], extension_dir: Path | None, command: s
     if not targets:
         lines.append("   (no browser was set up; see above)")
     lines += [
-        f"2. Store your VirusTotal API key: {command} config set-key"
-        "   (or use the extension's options page)",
+        f"2. Keyless sources (GreyNoise, Shodan InternetDB, NVD, EPSS, CISA KEV) answer already;"
+        f" add keys for the others: {command} config set-key --provider NAME"
+        "   (or use the extension's options page; `providers` lists them)",
         f"3. Check everything end to end: {command} doctor",
     ]
     return "\n".join(lines)

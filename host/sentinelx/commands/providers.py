@@ -39,6 +39,6 @@ def run(args: argparse.Namespace) -> int:
         state = "enabled" if p["enabled"] else "disabled"
         if p["paused_until"]:
             state += f", paused until {p['paused_until']}"
-        print(f"{p['name']:<14} {p['label']:<16} {state:<10} {key:<24} {p['role']:<8} "
+        print(f"{p['name']:<14} {p['label']:<18} {state:<10} {key:<24} {p['role']:<8} "
               f"{', '.join(p['types'])}")  # type: ignore[arg-type]
     return 0
