@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -22,18 +20,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.highlight_support import RESULTS, extension_copy
-from tests.e2e.test_firefox import (
-    EXT_URL,
-    PREFS,
-    START_TIMEOUT,
-    WEB_EXT,
-    _ours,
-    _require,
-    _stop,
-    _user_js,
-    wait_for,
-)
-from tests.support.bidi import BiDi, BiDiError, read_server_file
+from tests.e2e.test_firefox import firefox_home, running_firefox
+from tests.support.bidi import BiDi
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
@@ -132,26 +120,9 @@ class HlFirefox:
 
 @pytest.fixture(scope="module", name="hl_firefox")
 def hl_firefox_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HlFirefox]:
-    firefox_bin = _require(shutil.which("firefox-esr"), "firefox-esr is not installed")
-    web_ext = _require(str(WEB_EXT) if WEB_EXT.exists() else None,
-                       "web-ext is missing (tests/node_modules)")
     base = tmp_path_factory.mktemp("hl-firefox")
-    home, tmp, profile, dirs = base / "home", base / "tmp", base / "profile", base / "sx"
-    for d in (home, tmp, profile):
-        d.mkdir()
+    env, home, profile, _dirs = firefox_home(base)
     ext = extension_copy(base)
-    env = {k: v for k, v in os.environ.items()
-           if k != "VT_API_KEY" and not k.startswith(("XDG_", "MOZ_", "SENTINELX_")) and k != "DISPLAY"}
-    env.update(
-        HOME=str(home), TMPDIR=str(tmp), MOZ_HEADLESS="1", NO_UPDATE_NOTIFIER="1",
-        SENTINELX_CONFIG_DIR=str(dirs / "config"), SENTINELX_CACHE_DIR=str(dirs / "cache"),
-        SENTINELX_LOG_DIR=str(dirs / "log"), SENTINELX_DATA_DIR=str(dirs / "data"),
-    )
-    done = subprocess.run([sys.executable, "-m", "sentinelx", "install", "--browser", "firefox",
-                           "--launcher-python", sys.executable, "--no-shim"],
-                          env=env, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        pytest.fail(f"sentinelx install failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     # A VirusTotal key, so the host's preview plans every public IOC (nothing is confirmed here:
     # the verdicts are streamed in by the test; the base URL leads nowhere on purpose).
     from tests.e2e.conftest import API_KEY
@@ -159,54 +130,9 @@ def hl_firefox_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HlF
                         (("config", "set-key", "--no-verify"), API_KEY + "\n")):
         subprocess.run([sys.executable, "-m", "sentinelx", *args], env=env, input=stdin,
                        capture_output=True, text=True, timeout=60, check=True)
-    (profile / "user.js").write_text(_user_js(PREFS))
-    log_path = base / "web-ext.log"
-    with log_path.open("wb") as out:
-        proc = subprocess.Popen(
-            [web_ext, "run", "--source-dir", str(ext), "--firefox", firefox_bin,
-             "--firefox-profile", str(profile), "--keep-profile-changes",
-             "--no-input", "--no-reload", "--no-config-discovery",
-             "--arg=-headless", "--arg=--remote-debugging-port=0", "--arg=--remote-allow-system-access",
-             "--arg=--width=1000", "--arg=--height=800"],
-            cwd=base, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    bidi: BiDi | None = None
-    try:
-        def log() -> str:
-            return log_path.read_text(errors="replace")
-
-        def exited() -> None:
-            if proc.poll() is not None:
-                pytest.fail(f"web-ext exited with {proc.returncode}\n{log()[-4000:]}")
-
-        def installed() -> bool | None:
-            exited()
-            return True if f"Installed {ext} as a temporary add-on" in log() else None
-
-        def server() -> str | None:
-            exited()
-            return read_server_file(profile)
-
-        url = wait_for("Firefox's WebDriver BiDi server", server, START_TIMEOUT, log)
-        wait_for("web-ext installing the add-on", installed, START_TIMEOUT, log)
-        bidi = BiDi.connect(url, timeout=30)
-        ext_tab = bidi.new_tab()
-
-        def options_page() -> bool | None:
-            try:
-                bidi.navigate(ext_tab, f"{EXT_URL}/options.html")
-                return True if bidi.evaluate_json(ext_tab, "return browser.runtime.id;", 5) else None
-            except BiDiError:
-                return None
-
-        wait_for("the extension's options page", options_page, 30, log)
+    with running_firefox(ext, base, env, profile, home, base / "web-ext.log",
+                         ("--arg=--width=1000", "--arg=--height=800")) as (bidi, ext_tab):
         page_tab = bidi.new_tab()
         bidi.send("browsingContext.setViewport", {"context": page_tab,
                                                   "viewport": {"width": 1000, "height": 700}})
         yield HlFirefox(bidi=bidi, ext_tab=ext_tab, page_tab=page_tab)
-    finally:
-        if bidi is not None:
-            bidi.close()
-        _stop(proc, home)
-    assert not _ours(str(home)), "processes left behind"

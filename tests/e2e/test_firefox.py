@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -176,12 +177,9 @@ def _stop(proc: subprocess.Popen[bytes], home: Path) -> None:
     proc.wait(timeout=5)
 
 
-@pytest.fixture(scope="module")
-def firefox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Firefox]:
-    firefox_bin = _require(shutil.which("firefox-esr"), "firefox-esr is not installed")
-    web_ext = _require(str(WEB_EXT) if WEB_EXT.exists() else None,
-                       "web-ext is missing (tests/node_modules)")
-    base = tmp_path_factory.mktemp("firefox")
+def firefox_home(base: Path) -> tuple[dict[str, str], Path, Path, Path]:
+    """A fresh HOME with the host registered the way a user does it, into Firefox's per-user
+    folder, and a profile with our prefs: (env, home, profile, sentinelx dirs)."""
     home, tmp, profile, dirs = base / "home", base / "tmp", base / "profile", base / "sx"
     for d in (home, tmp, profile):
         d.mkdir()
@@ -192,28 +190,37 @@ def firefox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Firefox]:
         SENTINELX_CONFIG_DIR=str(dirs / "config"), SENTINELX_CACHE_DIR=str(dirs / "cache"),
         SENTINELX_LOG_DIR=str(dirs / "log"), SENTINELX_DATA_DIR=str(dirs / "data"),
     )
-    # Register the host the way a user does, into Firefox's per-user folder under this HOME.
     done = subprocess.run([sys.executable, "-m", "sentinelx", "install", "--browser", "firefox",
                            "--launcher-python", sys.executable, "--no-shim"],
                           env=env, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         pytest.fail(f"sentinelx install failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     (profile / "user.js").write_text(_user_js(PREFS))
+    return env, home, profile, dirs
 
-    web_ext_log = base / "web-ext.log"
-    with web_ext_log.open("wb") as out:
+
+@contextmanager
+def running_firefox(ext: Path, base: Path, env: dict[str, str], profile: Path, home: Path,
+                    log_path: Path, extra_args: tuple[str, ...] = ()) -> Iterator[tuple[BiDi, str]]:
+    """web-ext runs headless Firefox ESR with `ext` as a temporary add-on; yields the BiDi
+    session and a tab on the extension's options page, and leaves no process behind."""
+    firefox_bin = _require(shutil.which("firefox-esr"), "firefox-esr is not installed")
+    web_ext = _require(str(WEB_EXT) if WEB_EXT.exists() else None,
+                       "web-ext is missing (tests/node_modules)")
+    with log_path.open("wb") as out:
         proc = subprocess.Popen(
-            [web_ext, "run", "--source-dir", str(EXTENSION), "--firefox", firefox_bin,
+            [web_ext, "run", "--source-dir", str(ext), "--firefox", firefox_bin,
              "--firefox-profile", str(profile), "--keep-profile-changes",
              "--no-input", "--no-reload", "--no-config-discovery",
-             "--arg=-headless", "--arg=--remote-debugging-port=0", "--arg=--remote-allow-system-access"],
+             "--arg=-headless", "--arg=--remote-debugging-port=0", "--arg=--remote-allow-system-access",
+             *extra_args],
             cwd=base, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     bidi: BiDi | None = None
     try:
         def log() -> str:
-            return web_ext_log.read_text(errors="replace")
+            return log_path.read_text(errors="replace")
 
         def exited() -> None:
             if proc.poll() is not None:
@@ -221,7 +228,7 @@ def firefox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Firefox]:
 
         def installed() -> bool | None:
             exited()
-            return True if f"Installed {EXTENSION} as a temporary add-on" in log() else None
+            return True if f"Installed {ext} as a temporary add-on" in log() else None
 
         def server() -> str | None:
             exited()
@@ -240,12 +247,21 @@ def firefox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Firefox]:
                 return None
 
         wait_for("the extension's options page", options_page, 30, log)
-        yield Firefox(bidi=bidi, context=context, home=home, dirs=dirs, web_ext_log=web_ext_log)
+        yield bidi, context
     finally:
         if bidi is not None:
             bidi.close()
         _stop(proc, home)
     assert not _ours(str(home)), "processes left behind"
+
+
+@pytest.fixture(scope="module")
+def firefox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Firefox]:
+    base = tmp_path_factory.mktemp("firefox")
+    env, home, profile, dirs = firefox_home(base)
+    web_ext_log = base / "web-ext.log"
+    with running_firefox(EXTENSION, base, env, profile, home, web_ext_log) as (bidi, context):
+        yield Firefox(bidi=bidi, context=context, home=home, dirs=dirs, web_ext_log=web_ext_log)
 
 
 def test_installer_registered_the_host_for_firefox(firefox: Firefox) -> None:
