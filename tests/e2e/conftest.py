@@ -126,8 +126,29 @@ def configure_providers(run: Any, fakes: ProviderFakes) -> None:
     run("config", "set-key", "--provider", "urlhaus", "--no-verify", stdin=ABUSECH_KEY + "\n")
 
 
+class PopupPages:
+    """What every Chromium fixture offers on top of its browser context `ctx`."""
+
+    ctx: Any
+
+    def popup_tab(self, width: int = 460, height: int = 720) -> Any:
+        """popup.html in a tab (for keyboard and accessibility checks; not the real popup size)."""
+        page = self.ctx.new_page()
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{EXT_URL}/popup.html")
+        return page
+
+    def real_popup(self, page: Any) -> RealPopup:
+        """Click the toolbar icon for real (CDP Extensions.triggerAction) on `page`'s tab."""
+        page.bring_to_front()
+        return open_real_popup(self.ctx.browser.new_browser_cdp_session(), CHROME_EXTENSION_ID, page.url)
+
+    def axe(self, page: Any) -> list[dict[str, Any]]:
+        return axe_serious(page)
+
+
 @dataclass
-class Browser:
+class Browser(PopupPages):
     """One Chromium profile with the extension loaded and the host registered."""
 
     ctx: Any
@@ -179,20 +200,6 @@ class Browser:
         except ValueError:
             return out
 
-    def popup_tab(self, width: int = 460, height: int = 720) -> Any:
-        """popup.html in a tab (for keyboard and accessibility checks; not the real popup size)."""
-        page = self.ctx.new_page()
-        page.set_viewport_size({"width": width, "height": height})
-        page.goto(f"{EXT_URL}/popup.html")
-        return page
-
-    def real_popup(self, page: Any) -> RealPopup:
-        """Click the toolbar icon for real (CDP Extensions.triggerAction) on `page`'s tab."""
-        page.bring_to_front()
-        return open_real_popup(self.ctx.browser.new_browser_cdp_session(), CHROME_EXTENSION_ID, page.url)
-
-    def axe(self, page: Any) -> list[dict[str, Any]]:
-        return axe_serious(page)
 
 
 def select_element(page: Any, element_id: str) -> str:
@@ -275,7 +282,7 @@ AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @dataclass
-class ContractBrowser:
+class ContractBrowser(PopupPages):
     """Chromium with the extension and the contract host registered in its profile."""
 
     ctx: Any
@@ -312,20 +319,6 @@ class ContractBrowser:
         page.goto(url)
         return page
 
-    def popup_tab(self, width: int = 460, height: int = 720) -> Any:
-        """popup.html in a tab (for keyboard and accessibility checks; not the real popup size)."""
-        page = self.ctx.new_page()
-        page.set_viewport_size({"width": width, "height": height})
-        page.goto(f"{EXT_URL}/popup.html")
-        return page
-
-    def real_popup(self, page: Any) -> RealPopup:
-        """Click the toolbar icon for real (CDP Extensions.triggerAction) on `page`'s tab."""
-        page.bring_to_front()
-        return open_real_popup(self.ctx.browser.new_browser_cdp_session(), CHROME_EXTENSION_ID, page.url)
-
-    def axe(self, page: Any) -> list[dict[str, Any]]:
-        return axe_serious(page)
 
 
 def axe_serious(page: Any) -> list[dict[str, Any]]:
