@@ -189,6 +189,7 @@ def test_unreadable_or_old_cache_row_is_a_miss(conn, payload):
     conn.execute("INSERT INTO cache VALUES ('virustotal','domain','a.com','clean',?,0,1e12)",
                  (payload,))
     assert Cache(conn).get("virustotal", "domain", "a.com") is None
+    assert Cache(conn).get_many("virustotal", [("domain", "a.com")]) == {}
     assert isinstance(conn, sqlite3.Connection)
 
 
@@ -245,3 +246,27 @@ def test_estimate_counts_minutes_days_and_pauses(conn):
 
 def test_type_enum_matches_collections():
     assert set(vt.COLLECTIONS) == set(IOCType) - {IOCType.CVE, IOCType.EMAIL}
+
+
+def test_get_many_answers_what_get_answers_one_by_one(conn):
+    """The preview's batched lookup: same hits as `get`, across chunks of the IN query,
+    per type, never an expired row or another provider's, any number of values."""
+    import random
+
+    clock = FakeClock()
+    cache = Cache(conn, TTLs(24, {Verdict.MALICIOUS: 48}), clock=clock)
+    rng = random.Random(5)
+    stored = [(rng.choice(["domain", "url", "ipv4"]), f"v{i}.example") for i in range(1300)]
+    for i, (t, v) in enumerate(stored):
+        cache.put(t, v, OBS, Verdict.MALICIOUS if i % 3 == 0 else Verdict.CLEAN)
+    Cache(conn).put("domain", "other-provider.example",
+                    Observation("urlhaus", True, {}, 1.0), Verdict.CLEAN)
+    clock.now += 30 * 3600  # the clean ones (24 h) expired, the malicious ones (48 h) did not
+    asked = [*stored, ("domain", "v1.example"), ("url", "v0.example"), ("domain", "missing.example"),
+             ("domain", "other-provider.example")]
+    rng.shuffle(asked)
+    many = cache.get_many("virustotal", asked)
+    one_by_one = {(t, v): o for t, v in set(asked) if (o := cache.get("virustotal", t, v))}
+    assert many == one_by_one
+    assert len(many) == 434  # every third of 1,300 is malicious: still fresh
+    assert cache.get_many("virustotal", []) == {}

@@ -12,7 +12,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sentinelx.enrichment.models import Observation, Verdict
@@ -20,6 +20,7 @@ from sentinelx.enrichment.store import transaction
 
 log = logging.getLogger("sentinelx.cache")
 HOUR = 3600.0
+_CHUNK = 500  # values per IN (...) query, under SQLite's 999 parameters of old builds
 FORMAT = 2  # rows of the VirusTotal-only cache (no "v") are ignored, then replaced
 
 
@@ -46,10 +47,35 @@ class Cache:
             "SELECT payload, fetched_at FROM cache WHERE provider=? AND ioc_type=? AND value=? "
             "AND expires_at > ?", (provider, ioc_type, value, self.clock()),
         ).fetchone()
-        if row is None:
-            return None
+        return None if row is None else self._observation(provider, ioc_type, row[0], row[1])
+
+    def get_many(self, provider: str,
+                 refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Observation]:
+        """`get` for many (type, value) pairs of one provider: one query per chunk instead
+        of one per IOC (a 10,000-IOC preview made 48,000 queries). Only readable rows."""
+        wanted = set(refs)
+        values = sorted({value for _, value in wanted})
+        now = self.clock()
+        out: dict[tuple[str, str], Observation] = {}
+        for i in range(0, len(values), _CHUNK):
+            chunk = values[i:i + _CHUNK]
+            rows = self.conn.execute(
+                "SELECT ioc_type, value, payload, fetched_at FROM cache WHERE provider=? "
+                f"AND value IN ({','.join('?' * len(chunk))}) AND expires_at > ?",
+                (provider, *chunk, now),
+            )
+            for ioc_type, value, payload, fetched_at in rows:
+                if (ioc_type, value) in wanted:
+                    obs = self._observation(provider, ioc_type, payload, fetched_at)
+                    if obs is not None:
+                        out[(ioc_type, value)] = obs
+        return out
+
+    @staticmethod
+    def _observation(provider: str, ioc_type: str, payload: str,
+                     fetched_at: float) -> Observation | None:
         try:
-            doc = json.loads(row[0])
+            doc = json.loads(payload)
             if not isinstance(doc, dict) or doc.get("v") != FORMAT:
                 return None
             found, facts = doc["found"], doc["facts"]
@@ -58,7 +84,7 @@ class Cache:
         except (ValueError, KeyError, TypeError, RecursionError) as e:
             log.warning("ignoring an unreadable cache row for %s: %s", ioc_type, e)
             return None
-        return Observation(provider, found, facts, float(row[1]))
+        return Observation(provider, found, facts, float(fetched_at))
 
     def put(self, ioc_type: str, value: str, obs: Observation, verdict: Verdict) -> None:
         """Store an Observation whose facts were checked (facts.check) by the caller."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -138,16 +138,27 @@ def preview(iocs: Sequence[IOC], *, include_private: bool = False,
         cache = Cache(conn, ttls(settings))
         ls = lanes(conn, settings)
         to_send: dict[str, int] = {lane.name: 0 for lane in ls}
-        for ioc in dedupe(iocs):
+        unique = dedupe(iocs)
+        # Decide every (IOC, provider) first, then ask the cache once per provider.
+        decided = [[(lane, decide(lane.provider, lane.enabled, ioc, r)) for lane in ls
+                    if lane.provider.supports(ioc.type)] for ioc in unique]
+        cached: dict[str, Container[tuple[str, str]]] = {lane.name: () for lane in ls}
+        if not refresh:
+            asked: dict[str, list[tuple[str, str]]] = {lane.name: [] for lane in ls}
+            for ioc, takers in zip(unique, decided, strict=True):
+                for lane, d in takers:
+                    if not (d.reason or d.error):
+                        asked[lane.name].append((ioc.type.value, ioc.value))
+            cached = {name: cache.get_many(name, refs) if refs else {}
+                      for name, refs in asked.items()}
+        for ioc, takers in zip(unique, decided, strict=True):
             rows = []
-            takers = [lane for lane in ls if lane.provider.supports(ioc.type)]
-            for lane in takers:
+            for lane, d in takers:
                 spec = lane.provider.SPEC
-                d = decide(lane.provider, lane.enabled, ioc, r)
                 row: dict[str, Any] = {"provider": spec.name}
                 if d.reason or d.error:
                     row.update(action="withheld", reason=d.reason or "bad_request")
-                elif not refresh and cache.get(spec.name, ioc.type.value, ioc.value):
+                elif (ioc.type.value, ioc.value) in cached[spec.name]:
                     row.update(action="cached")
                 elif needs_key_missing(lane.provider):
                     row.update(action="withheld", reason="no_api_key")

@@ -288,13 +288,34 @@ def text_list(v: Any, name: str, limit: int = MAX_LIST) -> list[str]:
 def ip_address(ioc: IOC) -> str:
     """The canonical text of an ipv4/ipv6 IOC. ValueError if it is not an address of its
     type; NotLookedUp for private/reserved space, which no public service knows about."""
+    key = (ioc.value, ioc.type is IOCType.IPV4)
+    known = _IP_SEEN.get(key)
+    if known is None:
+        known = _canonical_ip(ioc)
+        if len(_IP_SEEN) >= _IP_SEEN_MAX:  # bounded: a flood of addresses cannot grow it
+            _IP_SEEN.clear()
+        _IP_SEEN[key] = known
+    if isinstance(known, Exception):
+        raise type(known)(*known.args)
+    return known
+
+
+# Every provider that takes addresses asks for the same one (5-6 parses per IP in a preview).
+_IP_SEEN: dict[tuple[str, bool], str | ValueError] = {}
+_IP_SEEN_MAX = 65_536
+
+
+def _canonical_ip(ioc: IOC) -> str | ValueError:
     from sentinelx.pipeline.classify import is_private_ip
 
-    ip = ipaddress.ip_address(ioc.value)  # ValueError for anything else
+    try:
+        ip = ipaddress.ip_address(ioc.value)
+    except ValueError as e:
+        return e
     if (ip.version == 4) != (ioc.type is IOCType.IPV4):
-        raise ValueError(f"not an {ioc.type.value} address")
+        return ValueError(f"not an {ioc.type.value} address")
     if is_private_ip(ip.compressed):
-        raise NotLookedUp(f"{ip.compressed} is a private or reserved address: not looked up")
+        return NotLookedUp(f"{ip.compressed} is a private or reserved address: not looked up")
     return ip.compressed
 
 

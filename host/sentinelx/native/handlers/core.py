@@ -39,12 +39,15 @@ def ping(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.
 
 
 def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
+    from sentinelx.enrichment.iocs import remember
     from sentinelx.pipeline.extract import extract_iocs
 
     text: str = request["text"]
     if text_too_large(state, text, reply):
         return
-    iocs = [ioc.to_wire() for ioc in extract_iocs(text)]
+    found = extract_iocs(text)
+    remember(found)  # the preview and enrich of these values skip re-extracting each
+    iocs = [ioc.to_wire() for ioc in found]
     for message in messages.parts({"id": reply.request_id, "type": "extracted"}, "iocs", iocs):
         reply.writer.send(message)
 
