@@ -114,6 +114,30 @@ def test_cancel_during_a_stalled_lookup_ends_the_job_within_a_second(sx_dirs, ho
         h.close()
 
 
+def test_a_429_with_retry_after_waits_that_long_not_the_default_minute(tmp_path):
+    """A real 429 with `Retry-After: 2` over a socket (OTX's Django throttling): the lane
+    pauses ~2 s, not the default 61 s, then the IOC is answered; nothing is lost."""
+    from sentinelx.enrichment.providers.otx import OTX
+    from tests.support.fakes.otx import FakeOTX
+
+    key = "0f" * 32
+    with FakeOTX(api_key=key) as fake:
+        fake.program("status", status=429, times=1, headers={"Retry-After": "2"},
+                     body={"detail": "Request was throttled. Expected available in 2 seconds."})
+        conn = store.connect(tmp_path / "e.sqlite3")
+        lane = Lane(OTX(context(fake.base_url, key)), Quota(conn, "otx", Limits(0, 0)))
+        got: list[dict] = []
+        t0 = time.monotonic()
+        Engine([lane], Cache(conn), History(conn), on_results=got.extend,
+               on_progress=lambda m: None, cancel=threading.Event()).run(ips(1))
+        took = time.monotonic() - t0
+        conn.close()
+        asked = len(fake.requests)
+    assert [r["status"] for r in got] == ["ok"], got
+    assert asked == 2  # the 429, then the answer
+    assert 1.5 <= took < 20, took  # the hint (+1 s margin), not a minute
+
+
 def test_pong_says_protocol_and_capabilities(sx_dirs, hosts):
     h = HostProcess(sx_dirs.env(VT_API_KEY=KEY))
     hosts.append(h)

@@ -270,3 +270,31 @@ def test_get_many_answers_what_get_answers_one_by_one(conn):
     assert many == one_by_one
     assert len(many) == 434  # every third of 1,300 is malicious: still fresh
     assert cache.get_many("virustotal", []) == {}
+
+
+def test_429_with_a_retry_time_pauses_until_then(conn):
+    """The provider's own "come back at" wins over the 61 s default: shorter (NVD's 30 s)
+    or longer (GreyNoise's next day); in the past or absurdly far, the default applies."""
+    clock = FakeClock()
+    q = Quota(conn, "nvd", Limits(5, 0), clock=clock)
+    s = q.rate_limited("Too Many Requests", clock() + 30)
+    assert s.state is QuotaState.RATE_LIMITED and 30 <= s.next_slot_at - clock() <= 32
+    clock.now = s.next_slot_at
+    assert q.try_acquire().granted
+    s = q.rate_limited("", clock() + 6 * 3600)
+    assert s.state is QuotaState.DAILY_LIMIT and 6 * 3600 <= s.next_slot_at - clock() <= 6 * 3600 + 2
+    clock.now = s.next_slot_at
+    q.succeeded()
+    for hint in (clock() - 10, clock() + 400 * 86400, None):
+        s = q.rate_limited("Too Many Requests", hint)
+        assert s.state is QuotaState.RATE_LIMITED and 60 <= s.next_slot_at - clock() <= 62, hint
+        clock.now = s.next_slot_at
+        q.succeeded()
+
+
+def test_iso_times_round_trip():
+    from sentinelx.enrichment.models import iso_utc, parse_iso_utc
+
+    assert parse_iso_utc(iso_utc(1_700_000_000.0)) == 1_700_000_000.0
+    for bad in (None, "", "tomorrow", "2026-12-02T10:00:00"):  # no zone: not a point in time
+        assert parse_iso_utc(bad) is None

@@ -34,6 +34,7 @@ from sentinelx.enrichment.models import (
     Judgement,
     Observation,
     iso_utc,
+    parse_iso_utc,
 )
 from sentinelx.enrichment.plan import decide, needs_key_missing
 from sentinelx.enrichment.policy import Part, combine
@@ -341,7 +342,7 @@ class Engine:
             return None  # closed as cancelled by the main thread
         if outcome.code is ErrorCode.RATE_LIMITED:
             with self.db:
-                slot = lane.quota.rate_limited(outcome.message)
+                slot = lane.quota.rate_limited(outcome.message, parse_iso_utc(outcome.retry_at))
             st.paused_until = slot.next_slot_at
             with self._lock:  # this IOC stays first in line; nothing is dropped
                 st.queue.appendleft(item)

@@ -54,6 +54,17 @@ def iso_utc(ts: float | None) -> str | None:
         return None
 
 
+def parse_iso_utc(text: str | None) -> float | None:
+    """The timestamp of an ISO 8601 time with a zone (what iso_utc writes), or None."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.timestamp() if when.tzinfo is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class EnrichmentError:
     """A lookup that gave no verdict. `message` is safe to show: it never holds the key."""

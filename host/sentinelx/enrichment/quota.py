@@ -26,6 +26,7 @@ WINDOW = 60.0
 # Our clock and the provider's differ a little; start a new minute this much late.
 MARGIN = 1.0
 STRIKES_FOR_DAILY = 3  # consecutive 429s after minute pauses: it is the daily quota
+MAX_HINT = 32 * 86400.0  # a provider's "come back at" further than a month is not believed
 
 
 class QuotaState(StrEnum):
@@ -148,15 +149,21 @@ class Quota:
             wait += (math.ceil(left / per_min) - 1) * (WINDOW + self.margin)
         return max(0.0, wait)
 
-    def rate_limited(self, message: str = "") -> Slot:
-        """The provider said 429: pause every process sharing this budget."""
+    def rate_limited(self, message: str = "", retry_at: float | None = None) -> Slot:
+        """The provider said 429: pause every process sharing this budget. `retry_at`, when
+        the provider said when to come back (Retry-After, a reset header), is believed if it is
+        in the future and within a month: NVD's 30 s, GreyNoise's next day."""
         with transaction(self.conn):
             now = self.clock()
             row = self.conn.execute("SELECT until, strikes FROM quota_pause WHERE provider=?",
                                     (self.provider,)).fetchone()
             strikes = (row[1] if row else 0) + 1
             text = message.lower()
-            if "month" in text:
+            if retry_at is not None and now < retry_at <= now + MAX_HINT:
+                until = retry_at + self.margin
+                state = (QuotaState.RATE_LIMITED if until - now <= 3600
+                         else QuotaState.DAILY_LIMIT)
+            elif "month" in text:
                 until, state = _next_utc_month(now), QuotaState.DAILY_LIMIT
             elif "day" in text or "daily" in text or strikes >= STRIKES_FOR_DAILY:
                 until, state = next_utc_midnight(now), QuotaState.DAILY_LIMIT
