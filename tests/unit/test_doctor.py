@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sentinelx.install import doctor, plan
+from sentinelx.install import doctor, doctor_online, plan
 from sentinelx.install.doctor import FAIL, OK, WARN, Check
 from sentinelx.install.winreg_store import RegistryStore
 from tests.support.fake_winreg import FakeWinreg
@@ -265,16 +265,53 @@ def local_http() -> Iterator[str]:
 
 
 def test_online_check_against_a_real_local_server(local_http: str) -> None:
-    c = doctor.check_online(local_http)
-    assert c.status == OK and "HTTP 401" in c.detail
+    c = doctor_online.check_online("virustotal", local_http)
+    assert c.name == "online: virustotal" and c.status == OK and "HTTP 401" in c.detail
 
 
 def test_online_check_unreachable_port() -> None:
     with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    c = doctor.check_online(f"http://127.0.0.1:{port}/api/v3", timeout=2)
-    assert c.status == FAIL and "unreachable" in c.detail
+    c = doctor_online.check_online("otx", f"http://127.0.0.1:{port}/api/v1", timeout=2)
+    assert c.status == FAIL and "unreachable" in c.detail and "providers.otx.base_url" in c.fix
+
+
+def test_online_checks_every_enabled_source_and_sends_no_key(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every switched-on source gets a row (each at its own local server), switched-off ones
+    none; no request carries a key even where one is stored."""
+    from tests.support.world import KEYS
+    from tests.support.world import World as Fakes
+
+    monkeypatch.setenv("SENTINELX_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("SENTINELX_CACHE_DIR", str(tmp_path / "cache"))
+    from sentinelx import config, keys
+
+    with Fakes() as w:
+        for name, fake in w.fakes.items():
+            config.set_value(f"providers.{name}.base_url", fake.base_url)
+        config.set_value("providers.misp.enabled", "true")
+        config.set_value("providers.abuseipdb.enabled", "false")
+        keys.store_key(KEYS["virustotal"], "virustotal")
+        rows = {c.name: c for c in doctor_online.online_checks(timeout=3)}
+        sent = [r for f in w.fakes.values() for r in getattr(f, "requests", [])]
+    expected = {f"online: {n}" for n in w.fakes} - {"online: abuseipdb"}
+    assert set(rows) == expected
+    assert all(c.status == OK for c in rows.values()), rows
+    assert sent and not any(KEYS["virustotal"] in str(getattr(r, "headers", "")) for r in sent)
+
+
+def test_online_checks_with_everything_off_say_so(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from sentinelx import config
+    from sentinelx.enrichment.providers import registry
+
+    monkeypatch.setenv("SENTINELX_CONFIG_DIR", str(tmp_path))
+    for name in registry.names():
+        config.set_value(f"providers.{name}.enabled", "false")
+    rows = doctor_online.online_checks()
+    assert [(c.name, c.status) for c in rows] == [("online", WARN)]
 
 
 def test_render_table_lists_fixes_for_failures_only() -> None:

@@ -11,7 +11,8 @@ from sentinelx.commands.install import add_target_args
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("doctor", help="check the install: manifests, launcher, a real ping, files")
     add_target_args(p)
-    p.add_argument("--online", action="store_true", help="also check that VirusTotal answers")
+    p.add_argument("--online", action="store_true",
+                   help="also check that every source switched on answers (no key is sent)")
     p.add_argument("--extension-id", metavar="ID", help="Chrome extension id expected")
     p.add_argument("--gecko-id", metavar="ID", help="Firefox add-on id expected")
     p.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",

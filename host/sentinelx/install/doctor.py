@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -314,34 +313,15 @@ def check_cache(folder: Path) -> Check:
     return Check("cache", OK, f"no cache yet; {folder} is writable")
 
 
-def check_online(base_url: str, timeout: float = 5.0) -> Check:
-    """Any HTTP answer means reachable; no key is sent (that would spend quota)."""
-    import requests
-
-    start = time.monotonic()
-    try:
-        resp = requests.get(base_url, timeout=timeout, allow_redirects=False)
-    except requests.RequestException as e:
-        return Check("virustotal", FAIL, f"{base_url} unreachable: {type(e).__name__}",
-                     f"check the network/proxy, or {_cmd()} config get vt.base_url")
-    ms = (time.monotonic() - start) * 1000
-    return Check("virustotal", OK, f"{base_url} answered HTTP {resp.status_code} in {ms:.0f} ms")
-
-
 def run_checks(
     machine: Machine, dirs: Dirs, opts: Options, registry: RegistryStore | None = None
 ) -> list[Check]:
-    from sentinelx import config
-
     checks = [check_python(), check_config_dir(dirs.config),
               check_keys(dirs.config), check_cache(dirs.cache)]
     if opts.online:
-        try:
-            base = str(config.get("vt.base_url"))
-        except config.ConfigError as e:
-            checks.append(Check("virustotal", FAIL, str(e), "fix the config file it names"))
-        else:
-            checks.append(check_online(base))
+        from sentinelx.install.doctor_online import online_checks
+
+        checks += online_checks()
     checks += browser_checks(machine, dirs, opts, registry)
     return checks
 
