@@ -62,12 +62,19 @@ class ReplyWriter:
         return body
 
     def send(self, message: dict[str, Any]) -> bool:
+        return self.write(self.encode(message))
+
+    def encode(self, message: dict[str, Any]) -> bytes:
+        """The checked frame body of `message` (an error reply's if it cannot be sent)."""
         try:
-            body = self._encode(message)
+            return self._encode(message)
         except Exception:  # e.g. a value that cannot be encoded: never let it kill a thread
             log.exception("could not encode a %s reply", show(message.get("type")))
-            body = messages.dumps(error_message(None, "internal_error",
+            return messages.dumps(error_message(None, "internal_error",
                                                 "the host could not encode a reply; see the host log"))
+
+    def write(self, body: bytes) -> bool:
+        """Write one body made by `encode`; False once the browser is gone."""
         with self._lock:
             if self.broken.is_set():
                 return False

@@ -40,6 +40,7 @@ def ping(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.
 
 def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
     from sentinelx.enrichment.iocs import remember
+    from sentinelx.native.handlers import speculate
     from sentinelx.pipeline.extract import extract_iocs
 
     text: str = request["text"]
@@ -50,6 +51,7 @@ def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threadi
     iocs = [ioc.to_wire() for ioc in found]
     for message in messages.parts({"id": reply.request_id, "type": "extracted"}, "iocs", iocs):
         reply.writer.send(message)
+    speculate.start(state, found)  # the preview the extension asks for next, meanwhile
 
 
 def cancel(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
