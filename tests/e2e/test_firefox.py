@@ -354,3 +354,46 @@ def test_missing_manifest_is_reported_then_recovers(firefox: Firefox) -> None:
     assert err["kind"] == "host_missing", err
     assert firefox.host_call("ping")["type"] == "pong"
 
+
+
+@needs_wave2_host
+def test_a_full_lookup_through_two_sources_in_firefox(firefox: Firefox) -> None:
+    """Firefox all the way: extract, the privacy preview, Send, and the results of two real
+    lookups over sockets (GreyNoise and InternetDB at local fakes, keyless), one combined
+    verdict per IOC; a value no source knows stays `no_data`, never clean."""
+    from tests.support.fakes.greynoise import FakeGreyNoise
+    from tests.support.fakes.internetdb import FakeInternetDB
+
+    env = {**os.environ, "SENTINELX_CONFIG_DIR": str(firefox.dirs / "config"),
+           "SENTINELX_CACHE_DIR": str(firefox.dirs / "cache"),
+           "SENTINELX_LOG_DIR": str(firefox.dirs / "log")}
+
+    def sx(*args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "sentinelx", *args], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+
+    bad, unknown = "185.220.101.47", "45.83.66.10"
+    with FakeGreyNoise() as greynoise, FakeInternetDB() as internetdb:
+        greynoise.seed(bad)
+        internetdb.seed(bad, ports=[22, 443, 9001], tags=["tor"])
+        sx("config", "set", "providers.greynoise.base_url", greynoise.base_url)
+        sx("config", "set", "providers.internetdb.base_url", internetdb.base_url)
+        try:
+            text = json.dumps(f"C2 {bad.replace('.', '[.]')} and {unknown} seen")
+            state = firefox.background(f"return await bg.sentinelx.enrichText({text});")
+            assert state["phase"] == "preview", state.get("error")
+            assert sorted(state["plan"]) == [f"ipv4:{bad}", f"ipv4:{unknown}"]
+            firefox.background("bg.sentinelx.confirm(); return true;")
+            state = firefox.background("return await bg.sentinelx.whenDone();", timeout=60)
+        finally:
+            sx("config", "set", "providers.greynoise.base_url", "https://api.greynoise.io")
+            sx("config", "set", "providers.internetdb.base_url", "https://internetdb.shodan.io")
+        asked = {r.path for r in greynoise.requests} | {r.path for r in internetdb.requests}
+    assert state["phase"] == "done", state.get("error")
+    got = state["results"]
+    assert got[f"ipv4:{bad}"]["combined"]["verdict"] == "malicious", got[f"ipv4:{bad}"]
+    assert got[f"ipv4:{bad}"]["providers"]["greynoise"]["status"] == "ok"
+    assert got[f"ipv4:{bad}"]["providers"]["internetdb"]["status"] == "ok"
+    assert got[f"ipv4:{unknown}"]["combined"]["verdict"] != "clean", got[f"ipv4:{unknown}"]
+    assert any(bad in p for p in asked) and any(unknown in p for p in asked)
