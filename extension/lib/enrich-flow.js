@@ -130,6 +130,8 @@ export class EnrichFlow {
       const reply = await this.host.call("extract", { text });
       if (this.state?.sid !== sid) return this.state;
       const iocs = reply.iocs ?? [];
+      // Show what was found at once; the privacy preview of a big page takes a moment longer.
+      this.store.update(sid, (s) => { s.iocs = iocs; });
       const prefs = await loadPrefs(this.api.storage.local);
       const cands = candidates(iocs, prefs);
       let plan;

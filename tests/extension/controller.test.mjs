@@ -4,6 +4,7 @@ import { Controller } from "../../extension/lib/controller.js";
 import { historySource } from "../../extension/lib/enrich-flow.js";
 import { HostClient } from "../../extension/lib/host.js";
 import { describeError } from "../../extension/lib/errors.js";
+import { statusLine } from "../../extension/lib/ui/status.js";
 import { badgeKeyFor } from "../../extension/lib/badges.js";
 import { PREFS_KEY } from "../../extension/lib/prefs.js";
 import { SESSION_KEY } from "../../extension/lib/state.js";
@@ -66,6 +67,28 @@ test("menu click: selection via executeScript, extract, then the host's preview 
   assert.equal(sentOfType(native, "enrich").length, 0, "nothing is sent before the confirm");
   assert.equal(api.action.popupOpens, 1, "the popup opens on the click");
   await until(() => api.storage.session.data[SESSION_KEY]?.phase === "preview", { what: "persisted" });
+});
+
+test("what was found shows before the preview: the popup gets the IOCs while the host is still checking", async () => {
+  // The host's preview of a big page takes a while: hold it back and look at the state meanwhile.
+  const inner = behaviour();
+  let release;
+  const held = new Promise((r) => { release = r; });
+  const nat = fakeNative({ behaviour: (msg, port) => {
+    if (msg.type === "preview") held.then(() => inner(msg, port));
+    else inner(msg, port);
+  } });
+  const { controller } = setup({ native: nat });
+  const done = controller.enrichText("the report", { kind: "text" });
+  await until(() => controller.getState()?.iocs?.length === IOCS.length, { what: "IOCs shown" });
+  const early = controller.getState();
+  assert.equal(early.phase, "extracting");
+  assert.deepEqual(early.plan, [], "nothing is planned for sending before the host's preview");
+  assert.match(statusLine(early), /^Found 5 indicators; checking what would be sent/);
+  release();
+  const state = await done;
+  assert.equal(state.phase, "preview");
+  assert.equal(state.plan.length, 4);
 });
 
 test("confirm sends exactly the ticked values; per-provider results and the combined verdict stream in", async () => {

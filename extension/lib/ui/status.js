@@ -37,6 +37,10 @@ export function statusLine(state, now = Date.now(), counts = null) {
   const total = state.send.length;
   const { answered, failed, open } = counts ?? outcomeCounts(state);
   let head = PHASE_TEXT[state.phase] ?? state.phase;
+  if (state.phase === "extracting" && state.iocs.length) {
+    const n = state.iocs.length;
+    head = `Found ${n} indicator${n === 1 ? "" : "s"}; checking what would be sent\u2026`;
+  }
   if (state.phase === "done" && total > 0 && answered === 0 && failed > 0) head = "Stopped";
   const parts = [head];
   if (total && (state.phase === "enriching" || TERMINAL.has(state.phase))) {
