@@ -18,8 +18,9 @@ let userPivots = []; // the built-in services merged with the user's settings (o
 // Timings read by bench/popup_bench.py (ms; the last 50,000 of each): `apply`, merging one
 // message into the state; `frame`, drawing everything merged since the last frame; `state`,
 // drawing a whole state (the popup opening); `scroll`, drawing the list after a scroll;
-// `firstList`, the first frame that drew rows (with how many IOCs the session had then).
-const perf = (globalThis.__sxPerf = { apply: [], frame: [], state: [], scroll: [], firstList: null });
+// `firstList`, the first frame that drew rows (with how many IOCs the session had then);
+// `slow`, what the frames over 8 ms had to do (IOCs changed, full sorts so far).
+const perf = (globalThis.__sxPerf = { apply: [], frame: [], state: [], scroll: [], slow: [], firstList: null });
 const keep = (list, v) => {
   list.push(v);
   if (list.length > 50_000) list.shift();
@@ -95,22 +96,24 @@ installKeyboard(document, app);
 perf.app = app;
 
 function afterRender() {
-  root.setAttribute("aria-busy", "false");
+  if (root.getAttribute("aria-busy") !== "false") root.setAttribute("aria-busy", "false");
   const line = app.statusText();
   if (live.textContent !== line) live.textContent = line;
   const v = app.host.version;
-  versionEl.textContent = v ? `helper ${v}` : "";
+  const text = v ? `helper ${v}` : "";
+  if (versionEl.textContent !== text) versionEl.textContent = text;
 }
 
-let frameQueued = false;
+let frameQueued = 0; // the pending frame's number, 0 when none
 
 /** Streamed results are merged at once and drawn once per animation frame, whatever their rate. */
+let frames = 0;
 function scheduleFrame() {
   if (frameQueued) return;
-  frameQueued = true;
+  const mine = (frameQueued = ++frames);
   const draw = () => {
-    if (!frameQueued) return;
-    frameQueued = false;
+    if (frameQueued !== mine) return; // drawn already (by the other of the two timers)
+    frameQueued = 0;
     const t0 = performance.now();
     const before = app.rows.length;
     app.render();
@@ -118,6 +121,7 @@ function scheduleFrame() {
     void document.body.offsetHeight; // include style and layout in the measured cost
     const ms = performance.now() - t0;
     keep(perf.frame, ms);
+    if (ms > 8) keep(perf.slow, { ms, at: perf.frame.length, phase: app.state?.phase, ...app.lastSync });
     if (!before && app.rows.length && !perf.firstList) perf.firstList = { ms, iocs: app.state.iocs.length };
   };
   requestAnimationFrame(draw);

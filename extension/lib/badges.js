@@ -63,10 +63,10 @@ export function badgeKeyForEntry(entry, phase = "done") {
 
 /**
  * Badge key for an IOC within a session state (see state.js): host results win; otherwise the
- * local plan (withheld reasons) and the session phase decide.
+ * local plan (withheld reasons) and the session phase decide. `key`: the IOC's key when the
+ * caller has it (a 5,000-IOC list builds each key string once).
  */
-export function badgeKeyFor(state, ioc) {
-  const key = iocKey(ioc);
+export function badgeKeyFor(state, ioc, key = iocKey(ioc)) {
   const entry = state.results?.[key];
   if (entry && Object.keys(entry.providers ?? {}).length) return badgeKeyForEntry(entry, state.phase);
   const withheld = state.withheld?.[key];

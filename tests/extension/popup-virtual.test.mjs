@@ -261,3 +261,24 @@ test("ListModel kept incrementally lists exactly what a from-scratch sort lists 
     }
   }
 });
+
+test("a streamed result updates the progress and the chip numbers in place (same nodes, new text)", () => {
+  const { app, root } = makeApp();
+  const s = bigState(50);
+  show(app, s);
+  app.onMessage({ type: "patch", sid: "big", fields: {}, results: { [s.send[0]]: entry("clean") } });
+  const progress = root.querySelector("section.progress");
+  const chip = root.querySelector('button[data-count="queued"]');
+  const cancel = root.querySelector("#cancel");
+  app.onMessage({ type: "patch", sid: "big", fields: { progress: { done: 2, total: 50 } },
+    results: { [s.send[1]]: entry("clean") } });
+  assert.equal(root.querySelector("section.progress"), progress, "the panel keeps its node");
+  assert.equal(root.querySelector("#cancel"), cancel, "and Cancel (and so its focus)");
+  assert.equal(progress.querySelector("progress").getAttribute("value"), "2");
+  assert.match(progress.querySelector(".status-line").textContent, /2 of 50 looked up/);
+  assert.equal(root.querySelector('button[data-count="queued"]'), chip);
+  assert.equal(chip.textContent, "48 Looking up");
+  assert.equal(root.querySelector('button[data-count="clean"]').textContent, "2 Clean");
+  app.onMessage({ type: "patch", sid: "big", fields: { phase: "done" }, results: {} });
+  assert.equal(root.querySelector("#cancel"), null, "a new shape is drawn anew");
+});

@@ -112,12 +112,14 @@ export class PopupApp {
     const s = this.state;
     if (!s) return;
     const opts = { sort: this.view.sort, filter: this.view.filter, query: this.view.query, iocTypes: this.caps.iocTypes };
+    const dirty = this.dirty.size;
     if (this.stale) {
       this.cache.forget(this.dirty);
       this.model.rebuild(s, opts);
     } else {
       this.model.update(s, this.dirty);
     }
+    if (dirty || this.stale) this.lastSync = { dirty, rebuilds: this.model.rebuilds, rows: this.model.rows.length };
     this.stale = false;
     this.dirty.clear();
   }

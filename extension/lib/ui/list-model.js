@@ -19,6 +19,7 @@ export class ListModel {
     this.cmp = comparator();
     this.groupCounts = new Map(); // type -> rows listed of that type
     this.version = 0; // bumped on every change of the rows or their order
+    this.rebuilds = 0; // full sorts so far (the bench reports them)
     this.memo = null;
   }
 
@@ -42,6 +43,7 @@ export class ListModel {
     });
     rows.sort(this.cmp);
     this.rows = rows;
+    this.rebuilds += 1;
     this.known = state.iocs.length;
     this.groupCounts.clear();
     if (this.rank) for (const r of rows) this.count(r, 1);

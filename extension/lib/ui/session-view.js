@@ -1,6 +1,7 @@
 // The panels above the list (source, alert, progress, preview), the count chips and the
 // export menu. They are small; they are rebuilt only when what they show changed, and focus
 // stays on the control with the same data-focus.
+import { badge } from "../badges.js";
 import { el } from "./dom.js";
 import { exportMenu } from "./export-menu.js";
 import { alertBox, countChips, previewBox, progressBox, sourceLine } from "./panels.js";
@@ -37,7 +38,7 @@ export function renderSession(app) {
     parts.push(progressBox(d, ctx));
     if (s.phase === "preview") parts.push(previewBox(d, ctx));
   }
-  app.session.replaceChildren(...parts.filter(Boolean));
+  patchChildren(app.session, parts.filter(Boolean));
   refocus(app.session, focusKey);
   const hasIocs = Boolean(s && s.iocs.length);
   app.filters.hidden = !hasIocs || s.phase === "preview";
@@ -51,11 +52,58 @@ export function renderSession(app) {
   }
 }
 
-/** The count chips, rebuilt only when a count or the pressed chip changed. */
+/**
+ * Put the freshly built panels in place, touching only what changed: an equal panel keeps its
+ * node (and its focus, its ticked boxes); the progress panel, whose bar and line move on every
+ * result, is updated in place (its only handler, Cancel, carries no data).
+ */
+function patchChildren(container, parts) {
+  const old = [...container.children];
+  const same = old.length === parts.length && parts.every((p, i) => old[i].tagName === p.tagName
+    && old[i].className === p.className && (p.className === "progress" ? sameShape(old[i], p) : old[i].isEqualNode(p)));
+  if (!same) {
+    container.replaceChildren(...parts);
+    return;
+  }
+  parts.forEach((p, i) => {
+    if (p.className === "progress") morph(old[i], p);
+  });
+}
+
+function sameShape(a, b) {
+  if (a.nodeType !== b.nodeType || a.nodeName !== b.nodeName || a.childNodes.length !== b.childNodes.length) return false;
+  for (let i = 0; i < a.childNodes.length; i += 1) if (!sameShape(a.childNodes[i], b.childNodes[i])) return false;
+  return true;
+}
+
+/** Copy text and attributes from b into a (the same shape: sameShape). */
+function morph(a, b) {
+  if (a.nodeType === 3) {
+    if (a.data !== b.data) a.data = b.data;
+    return;
+  }
+  for (const { name, value } of b.attributes) if (a.getAttribute(name) !== value) a.setAttribute(name, value);
+  for (const { name } of [...a.attributes]) if (!b.hasAttribute(name)) a.removeAttribute(name);
+  for (let i = 0; i < a.childNodes.length; i += 1) morph(a.childNodes[i], b.childNodes[i]);
+}
+
+/** The count chips: rebuilt when the chips shown or the pressed one change, else their numbers updated. */
 export function renderChips(app, counts) {
-  const sig = `${app.view.filter}|${Object.entries(counts).map(([k, n]) => `${k}=${n}`).join(",")}`;
-  if (sig === app.chipsSig) return;
+  const keys = Object.keys(counts);
+  const sig = `${app.view.filter}|${keys.join(",")}`;
+  const text = keys.map((k) => `${k}=${counts[k]}`).join(",");
+  if (sig === app.chipsSig) {
+    if (text === app.chipsText) return;
+    app.chipsText = text;
+    for (const b of app.chips.querySelectorAll("button[data-count]")) {
+      const k = b.getAttribute("data-count");
+      const label = `${counts[k]} ${badge(k).label}`;
+      if (b.firstChild?.nodeType === 3 && b.firstChild.data !== label) b.firstChild.data = label;
+    }
+    return;
+  }
   app.chipsSig = sig;
+  app.chipsText = text;
   const focusKey = app.doc.activeElement?.getAttribute?.("data-focus") ?? null;
   app.chips.replaceChildren(countChips(app.doc, app.ctx(), counts));
   if (focusKey?.startsWith("chip:")) refocus(app.chips, focusKey);

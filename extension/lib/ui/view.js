@@ -24,9 +24,8 @@ export class BadgeCache {
   }
 
   clear() {
-    // key -> {key, ioc, index, badge, sort, outcome, paused: [[name, until]], auth, phaseDep}
+    // key -> {key, ioc, index, badge, sort, outcome, paused: [[name, until]] | null, auth, phaseDep}
     this.map = new Map();
-    this.byIoc = new WeakMap(); // the same, by IOC object (no key string built per IOC per frame)
     this.counts = {};
     this.outcomes = { answered: 0, failed: 0, open: 0, none: 0 }; // none: not sent
     this.paused = new Map(); // key -> its paused sources, for the IOCs that have one
@@ -55,27 +54,36 @@ export class BadgeCache {
 
   /** The cached facts of one IOC (computed on first use after a change); index: its place in state.iocs. */
   info(state, ioc, index = -1) {
-    let i = this.byIoc.get(ioc);
-    if (i !== undefined && !i.stale) return i;
     const key = iocKey(ioc);
+    const old = this.map.get(key);
+    if (old !== undefined) {
+      if (old.ioc === ioc) return old;
+      this.drop(key); // the same IOC as another object (a duplicate): counted once
+    }
     const entry = state.results[key];
-    const badge = badgeKeyFor(state, ioc);
+    const badge = badgeKeyFor(state, ioc, key);
     const score = entry?.combined?.score;
-    const hasResult = Boolean(entry && Object.keys(entry.providers ?? {}).length);
-    i = { key, ioc, index: index >= 0 ? index : i?.index ?? -1, badge,
+    let hasResult = false;
+    for (const _ in entry?.providers ?? {}) {
+      hasResult = true;
+      break;
+    }
+    const i = { key, ioc, index: index >= 0 ? index : old?.index ?? -1, badge,
       sort: (RANK.get(badge) ?? 99) - (Number.isFinite(score) ? Math.min(score, 1) * 0.5 : 0),
-      outcome: sendSet(state).has(key) ? outcomeOf(entry) : "none", paused: [], auth: null, stale: false,
+      outcome: sendSet(state).has(key) ? outcomeOf(entry) : "none", paused: null, auth: null, stale: false,
       phaseDep: hasResult ? !isSettled(entry) || PHASE_BADGES.has(badge) : !state.withheld?.[key] };
-    for (const [name, o] of Object.entries(entry?.providers ?? {})) {
-      if (o.status !== "error") continue;
-      if (o.error?.code === "rate_limited" && typeof o.error.retry_at === "string") i.paused.push([name, o.error.retry_at]);
-      if (o.error?.code === "auth") i.auth = name;
+    if (hasResult) {
+      for (const name in entry.providers) {
+        const o = entry.providers[name];
+        if (o.status !== "error") continue;
+        if (o.error?.code === "rate_limited" && typeof o.error.retry_at === "string") (i.paused ??= []).push([name, o.error.retry_at]);
+        if (o.error?.code === "auth") i.auth = name;
+      }
     }
     this.map.set(key, i);
-    this.byIoc.set(ioc, i);
     this.counts[badge] = (this.counts[badge] ?? 0) + 1;
     this.outcomes[i.outcome] += 1;
-    if (i.paused.length) this.paused.set(key, i.paused);
+    if (i.paused) this.paused.set(key, i.paused);
     if (i.auth) this.auth.set(key, i.auth);
     return i;
   }
