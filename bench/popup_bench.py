@@ -158,7 +158,7 @@ def show(name: str, r: dict[str, Any], opened: dict[str, Any]) -> bool:
         ("opening on the finished session", f"{opened['state'][0]:.2f} ms ({opened['rows']} rows drawn)"),
         ("reference, full redraw (median)", f"{full:.2f} ms ({p['iocs']} rows built and laid out)"),
         ("reference, rebuild from scratch", f"{rebuild:.2f} ms (caches dropped, list ordered again)"),
-        ("ratio full redraw / frame", f"{full / med:.0f}x median, {full / p95:.0f}x p95, {full / worst:.0f}x max"),
+        ("full redraw / frame", f"{full / med:.0f}x median, {full / p95:.0f}x p95, {full / worst:.0f}x max"),
     ]
     if os.environ.get("SX_BENCH_SLOW"):
         lines += [f"  slow frame: {json.dumps(x)}" for x in p["slow"]]
