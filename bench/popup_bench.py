@@ -120,17 +120,50 @@ def open_action(ctx: Any, page: Any) -> Surface:
     return Surface("action", evaluate, lambda: popup.evaluate("window.close()"))
 
 
+# Scroll the list a screen at a time, one step per frame: what each step cost (rows drawn, laid out).
+SCROLL = """async (n) => {
+  const wait = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  __sxPerf.scroll.length = 0;
+  for (let k = 0; k < n; k += 1) { scrollBy(0, innerHeight); await wait(); }
+  scrollTo(0, 0);
+  return __sxPerf.scroll.slice();
+}"""
+
+
+def frame_cpu(trace: bytes) -> list[tuple[float, float]]:
+    """(thread ms, wall ms) of each task that drew a frame: the trace's FireAnimationFrame or
+    TimerFire event around each console.timeStamp('sx-frame') (popup.js)."""
+    events = json.loads(trace)
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    tasks: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    marks = []
+    for e in events:
+        if e.get("name") in ("FireAnimationFrame", "TimerFire") and e.get("ph") == "X":
+            tasks.setdefault((e["pid"], e["tid"]), []).append(e)
+        elif e.get("name") == "TimeStamp" and e.get("args", {}).get("data", {}).get("message") == "sx-frame":
+            marks.append(e)
+    out = []
+    for m in marks:
+        around = [t for t in tasks.get((m["pid"], m["tid"]), []) if t["ts"] <= m["ts"] <= t["ts"] + t["dur"]]
+        if around and "tdur" in around[0]:
+            out.append((around[0]["tdur"] / 1000, around[0]["dur"] / 1000))
+    return out
+
+
 def run(ctx: Any, worker: Any, surface: Surface, n: int, redraws: int) -> dict[str, Any]:
     """Stream a whole run into an open popup; measure its frames, then the references."""
+    ctx.browser.start_tracing(categories=["devtools.timeline"])
     t0 = time.perf_counter()
     worker.evaluate("(t) => { globalThis.sentinelx.enrichText(t, {kind: 'text'}); }", report_text(n))
     worker.evaluate("async () => globalThis.sentinelx.whenDone()")
     elapsed = time.perf_counter() - t0
     time.sleep(0.3)
+    cpu = frame_cpu(ctx.browser.stop_tracing())
     perf = surface.evaluate(f"() => ({PERF})")
+    scroll = surface.evaluate(SCROLL, 60)
     full = surface.evaluate(FULL_REDRAW, max(3, redraws // 4))
     rebuild = surface.evaluate(REBUILD, redraws)
-    return {"elapsed": elapsed, "perf": perf, "full": full, "rebuild": rebuild}
+    return {"elapsed": elapsed, "perf": perf, "full": full, "rebuild": rebuild, "cpu": cpu, "scroll": scroll}
 
 
 def opening(surface_factory: Any) -> dict[str, Any]:
@@ -139,6 +172,21 @@ def opening(surface_factory: Any) -> dict[str, Any]:
     perf = surface.evaluate(f"() => ({PERF})")
     surface.close()
     return perf
+
+
+def scroll_line(ms: list[float]) -> str:
+    if not ms:
+        return "no scroll frame (a page without animation frames)"
+    return f"{statistics.median(ms):.2f} / {max(ms):.2f} ms ({len(ms)} steps)"
+
+
+def cpu_line(cpu: list[tuple[float, float]]) -> str:
+    if len(cpu) < 20:
+        return f"not traced ({len(cpu)} frames found in the trace)"
+    t = [c for c, _ in cpu]
+    over = sum(x > BUDGET_MS for x in t)
+    spread = f"{statistics.median(t):.2f} / {pct(t, 95):.2f} / {max(t):.2f} ms"
+    return f"{spread} ({len(t)} traced, {over} over budget)"
 
 
 def show(name: str, r: dict[str, Any], opened: dict[str, Any]) -> bool:
@@ -154,8 +202,11 @@ def show(name: str, r: dict[str, Any], opened: dict[str, Any]) -> bool:
         ("merge one message (median)", f"{statistics.median(p['apply']):.3f} ms"),
         ("draw one frame: median / p95 / max", f"{med:.2f} / {p95:.2f} / {worst:.2f} ms"),
         ("frames over budget", f"{over} of {n_frames}"),
+        ("same frames, main-thread CPU time", cpu_line(r["cpu"])),
         ("first frame with the list", f"{first['ms']:.2f} ms ({first['iocs']} IOCs arrived)"),
-        ("opening on the finished session", f"{opened['state'][0]:.2f} ms ({opened['rows']} rows drawn)"),
+        ("opening on the finished session", f"{opened['state'][0]:.2f} ms ({opened['rows']} rows drawn, "
+         f"{opened['width']}x{opened['height']} px)"),
+        ("scroll a screen: median / max", scroll_line(r["scroll"])),
         ("reference, full redraw (median)", f"{full:.2f} ms ({p['iocs']} rows built and laid out)"),
         ("reference, rebuild from scratch", f"{rebuild:.2f} ms (caches dropped, list ordered again)"),
         ("full redraw / frame", f"{full / med:.0f}x median, {full / p95:.0f}x p95, {full / worst:.0f}x max"),
@@ -220,6 +271,7 @@ def main() -> int:
             print(f"{name}: too few frames measured ({len(r['perf']['frames'])})", file=sys.stderr)
             return 1
         ok = show("popup.html in a tab" if name == "tab" else "the real toolbar popup", r, opened) and ok
+    print(f"load average while measuring              {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"every frame within budget (p95 and max)   {'yes' if ok else 'NO'}")
     return 0 if ok else 1
 
