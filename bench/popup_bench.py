@@ -4,11 +4,13 @@
 
 The extension runs against the wave-2 contract host (tests/e2e/contract_host.py), which extracts
 N indicators and streams one result frame per (IOC, provider). Two surfaces, one after the other
-in the same browser: `tab`, popup.html in a 460x600 tab, and `action`, the REAL toolbar popup
-(opened with CDP Extensions.triggerAction, tests/e2e/cdp_popup.py), each open before its run.
+in the same browser: `action`, the REAL toolbar popup (opened with CDP Extensions.triggerAction,
+tests/e2e/cdp_popup.py), and `tab`, popup.html in a 460x600 tab, each open before its run.
 The popup records (globalThis.__sxPerf) the work of every frame, style and layout included:
 streamed results are merged at once and drawn once per animation frame, so the figure that
-matters is the work of one frame, every one of them (median, p95 and max). Also measured: the
+matters is the work of one frame, every one of them (median, p95 and max), on the wall clock
+(performance.now, which also counts the time the machine gave to other processes) and as the
+popup's main-thread CPU time (a Chromium trace of the same frames). Also measured: the
 first frame that drew the list (the 5,000 extracted IOCs arriving), and opening the popup on the
 finished session (a whole state drawn). References, same run and page: a full redraw of the
 list (every IOC's row built and laid out, what a list that is not virtual redraws) and a rebuild
@@ -231,7 +233,9 @@ def main() -> int:
     if not chromium:
         print("chromium is not installed", file=sys.stderr)
         return 2
-    surfaces = ["tab", "action"] if args.surface == "both" else [args.surface]
+    # The real popup first: a tab's viewport emulation (set_viewport_size) also narrows a popup
+    # of the same extension opened after it (338 px instead of 460).
+    surfaces = ["action", "tab"] if args.surface == "both" else [args.surface]
     tmp = Path(tempfile.mkdtemp(prefix="sx-popup-bench-"))
     results: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     try:
@@ -265,15 +269,18 @@ def main() -> int:
                 ctx.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    ok = True
+    ok = cpu_ok = True
     for name, (r, opened) in results.items():
         if len(r["perf"]["frames"]) < 20:
             print(f"{name}: too few frames measured ({len(r['perf']['frames'])})", file=sys.stderr)
             return 1
         ok = show("popup.html in a tab" if name == "tab" else "the real toolbar popup", r, opened) and ok
-    print(f"load average while measuring              {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"every frame within budget (p95 and max)   {'yes' if ok else 'NO'}")
-    return 0 if ok else 1
+        cpu = [c for c, _ in r["cpu"]]
+        cpu_ok = cpu_ok and len(cpu) >= 20 and max(cpu) <= BUDGET_MS
+    print(f"load average while measuring         {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"every frame within budget, CPU time  {'yes' if cpu_ok else 'NO'}")
+    print(f"every frame within budget, wall      {'yes' if ok else 'NO'} (p95 and max)")
+    return 0 if ok and cpu_ok else 1
 
 
 if __name__ == "__main__":
