@@ -139,6 +139,7 @@ function onMessage(msg) {
     scheduleFrame();
     keep(perf.apply, performance.now() - t0);
   } else if (msg?.type === "state") {
+    console.timeStamp?.("sx-state");
     app.onMessage(msg);
     afterRender();
     void document.body.offsetHeight;

@@ -13,9 +13,13 @@ const PHASE_BADGES = new Set(["queued", "not_sent", "cancelled"]);
 /** One IOC's outcome for the status line: answered by a source, failed everywhere, or open. */
 function outcomeOf(entry) {
   if (!isSettled(entry)) return "open";
-  const outcomes = Object.values(entry.providers ?? {});
-  if (outcomes.some((o) => o.status === "ok")) return "answered";
-  return outcomes.some((o) => o.status === "error") ? "failed" : "answered";
+  let failed = false;
+  for (const name in entry.providers ?? {}) {
+    const status = entry.providers[name].status;
+    if (status === "ok") return "answered";
+    if (status === "error") failed = true;
+  }
+  return failed ? "failed" : "answered";
 }
 
 export class BadgeCache {
