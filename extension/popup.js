@@ -95,10 +95,22 @@ const app = new PopupApp(document, root, {
 installKeyboard(document, app);
 perf.app = app;
 
+// The live region speaks the status line: at once when the phase changes, else at most every
+// LIVE_MS while results stream in (a screen reader would otherwise be handed a line per frame).
+const LIVE_MS = 3000;
+let liveAt = 0;
+let livePhase = null;
+
 function afterRender() {
   if (root.getAttribute("aria-busy") !== "false") root.setAttribute("aria-busy", "false");
   const line = app.statusText();
-  if (live.textContent !== line) live.textContent = line;
+  const phase = app.state?.phase ?? null;
+  const now = performance.now();
+  if (live.textContent !== line && (phase !== livePhase || now - liveAt >= LIVE_MS)) {
+    live.textContent = line;
+    liveAt = now;
+    livePhase = phase;
+  }
   const v = app.host.version;
   const text = v ? `helper ${v}` : "";
   if (versionEl.textContent !== text) versionEl.textContent = text;
