@@ -119,6 +119,7 @@ export class PopupApp {
     } else {
       this.model.update(s, this.dirty);
     }
+    // What the last frame had to do, for the bench's notes on slow frames (popup.js).
     if (dirty || this.stale) this.lastSync = { dirty, rebuilds: this.model.rebuilds, rows: this.model.rows.length };
     this.stale = false;
     this.dirty.clear();

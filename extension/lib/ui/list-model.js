@@ -18,7 +18,6 @@ export class ListModel {
     this.rank = null; // type -> place, when grouped by type
     this.cmp = comparator();
     this.groupCounts = new Map(); // type -> rows listed of that type
-    this.version = 0; // bumped on every change of the rows or their order
     this.rebuilds = 0; // full sorts so far (the bench reports them)
     this.memo = null;
   }
@@ -83,8 +82,7 @@ export class ListModel {
   }
 
   changed() {
-    this.version += 1;
-    this.memo = null;
+    this.memo = null; // the groups are counted again on next use
   }
 
   count(rec, delta) {

@@ -75,7 +75,6 @@ export class VirtualList {
     this.keyOf = new WeakMap(); // li -> row key
     this.vp = { top: 0, height: 600 };
     this.geo = new Geometry(0);
-    this.range = [0, -1];
     ul.style?.setProperty?.("--row-h", `${ROW_H}px`);
     ul.style?.setProperty?.("--group-h", `${GROUP_H}px`);
     const RO = doc.defaultView?.ResizeObserver;
@@ -98,7 +97,6 @@ export class VirtualList {
     this.nodes.clear();
     this.ul.replaceChildren();
     this.ul.style?.removeProperty?.("height");
-    this.range = [0, -1];
   }
 
   /**
@@ -169,7 +167,6 @@ export class VirtualList {
     });
     const h = `${geo.total}px`;
     if (this.ul.style && this.ul.style.height !== h) this.ul.style.height = h;
-    this.range = [first, last];
     return { first, last, firstVisible, lastVisible };
   }
 
@@ -211,10 +208,5 @@ export class VirtualList {
       }
     }
     if (changed) this.relayout();
-  }
-
-  /** The row's top in the list, in px (for scrolling it into view). */
-  topOf(index) {
-    return this.geo.top(index);
   }
 }
