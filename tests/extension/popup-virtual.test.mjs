@@ -282,3 +282,60 @@ test("a streamed result updates the progress and the chip numbers in place (same
   app.onMessage({ type: "patch", sid: "big", fields: { phase: "done" }, results: {} });
   assert.equal(root.querySelector("#cancel"), null, "a new shape is drawn anew");
 });
+
+test("random streams, scrolls, chips, searches, sorts and opened rows: the DOM always shows the model's rows in view, in order", () => {
+  for (let seed = 1; seed <= 12; seed += 1) {
+    const r = rng(seed * 7919);
+    const pick = (a) => a[Math.floor(r() * a.length)];
+    const { app, root, vp } = makeApp();
+    const s = bigState(400 + Math.floor(r() * 800));
+    show(app, s);
+    for (let step = 0; step < 40; step += 1) {
+      const what = r();
+      if (what < 0.5) {
+        const results = {};
+        for (let i = 0; i < 1 + Math.floor(r() * (r() < 0.1 ? 120 : 6)); i += 1) results[pick(s.send)] = entry(pick(VERDICTS), r() < 0.3 ? 1 : 0);
+        const iocs = r() < 0.2 ? [ioc("url", `http://new-${seed}-${step}.example/x`)] : undefined;
+        if (iocs) s.send.push(`url:${iocs[0].value}`);
+        app.onMessage({ type: "patch", sid: "big", fields: { phase: r() < 0.05 ? "done" : app.state.phase }, results, iocs });
+      } else if (what < 0.65) {
+        vp.top = Math.floor(r() * app.rows.length * ROW_H);
+        app.renderList();
+      } else if (what < 0.75) {
+        const chip = pick([...root.querySelectorAll("button[data-count]")]);
+        chip?.dispatchEvent(new chip.ownerDocument.defaultView.Event("click", { bubbles: true }));
+      } else if (what < 0.82) {
+        app.setQuery(pick(["", "", "10.", "h1", "new-"]));
+      } else if (what < 0.9) {
+        app.setSort(pick(["verdict", "type"]));
+      } else {
+        const row = pick(rowEls(root));
+        row?.querySelector(".ioc-row").dispatchEvent(new row.ownerDocument.defaultView.Event("click", { bubbles: true }));
+      }
+      const opts = { sort: app.view.sort, filter: app.view.filter, query: app.view.query, iocTypes: CAPS.iocTypes };
+      const want = viewRows(app.state, opts).rows.map((x) => x.key);
+      assert.deepEqual(app.rows.map((x) => x.key), want, `seed ${seed} step ${step}: the model's order`);
+      const drawn = rowEls(root).map((li) => [keyOf(li), Number(li.getAttribute("aria-posinset")), px(li)]);
+      assert.equal(new Set(drawn.map((d) => d[0])).size, drawn.length, "each row once");
+      let last = -1;
+      for (const [key, pos, top] of drawn) {
+        const i = want.indexOf(key);
+        assert.ok(i >= 0, `${key} is listed`);
+        assert.ok(i > last, "in the list's order");
+        last = i;
+        assert.equal(top, app.vlist.geo.top(i), "at its row's top");
+        assert.equal(pos, i + app.vlist.geo.headsUpTo(i) + 1);
+      }
+      if (want.length) {
+        const first = app.vlist.geo.rowAt(vp.top);
+        assert.ok(drawn.some((d) => d[0] === want[first]), `seed ${seed} step ${step}: the row at the top of the view is drawn`);
+      }
+      const stops = rowEls(root).filter((li) => li.querySelector(".ioc-row").getAttribute("tabindex") === "0");
+      assert.ok(stops.length === (want.length ? 1 : 0), `one tab stop (${stops.length})`);
+      const counts = Object.fromEntries(Object.entries(countBadges(app.state)).filter(([, v]) => v > 0));
+      const chips = Object.fromEntries([...root.querySelectorAll("button[data-count]")]
+        .map((b) => [b.getAttribute("data-count"), Number.parseInt(b.textContent, 10)]));
+      assert.deepEqual(chips, counts, `seed ${seed} step ${step}: the chips`);
+    }
+  }
+});
