@@ -33,13 +33,14 @@ const SKIP_BADGE = { private: "private", unsupported: "unsupported", never_send:
 
 /** The badge of a settled or partly answered IOC from its per-provider outcomes. */
 export function badgeKeyForEntry(entry, phase = "done") {
-  const outcomes = Object.values(entry?.providers ?? {});
   const c = entry?.combined;
-  if (c && (c.label || c.severity) && c.verdict === "no_data" && outcomes.some((o) => o.result?.role === "cve")) {
+  const v = c?.verdict;
+  // First, the common case that needs no pass over the outcomes (the CVE case is a no_data one).
+  if (v === "malicious" || v === "suspicious" || v === "clean") return v;
+  const outcomes = Object.values(entry?.providers ?? {});
+  if (c && (c.label || c.severity) && v === "no_data" && outcomes.some((o) => o.result?.role === "cve")) {
     return "cve";
   }
-  const v = c?.verdict;
-  if (v === "malicious" || v === "suspicious" || v === "clean") return v;
   if (c && c.pending > 0) return phase === "enriching" ? "queued" : "cancelled";
   if (outcomes.some((o) => o.status === "ok")) return "no_data";
   if (outcomes.length && outcomes.every((o) => o.status === "error")) {
@@ -63,10 +64,10 @@ export function badgeKeyForEntry(entry, phase = "done") {
 
 /**
  * Badge key for an IOC within a session state (see state.js): host results win; otherwise the
- * local plan (withheld reasons) and the session phase decide.
+ * local plan (withheld reasons) and the session phase decide. `key`: the IOC's key when the
+ * caller has it (a 5,000-IOC list builds each key string once).
  */
-export function badgeKeyFor(state, ioc) {
-  const key = iocKey(ioc);
+export function badgeKeyFor(state, ioc, key = iocKey(ioc)) {
   const entry = state.results?.[key];
   if (entry && Object.keys(entry.providers ?? {}).length) return badgeKeyForEntry(entry, state.phase);
   const withheld = state.withheld?.[key];

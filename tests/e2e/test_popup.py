@@ -283,3 +283,65 @@ def test_host_missing_says_what_to_run(browser: Browser, page_server: str) -> No
     assert alert.locator("ol.commands code").all_inner_texts() == ["./install/install.sh"]
     assert "`" not in text and "Try again" in text and "restart" not in text.lower()
     screenshot(popup, "popup-host-missing")
+
+
+def big_report(n: int) -> str:
+    lines = (f"Host c2-{i}.bench-bad[.]com talked to 45.{i // 250 % 250}.{i % 250}.9" for i in range(n // 2))
+    return "\n".join(lines)
+
+
+def press(popup: Any, key: str, code: int) -> None:
+    """A real key press in the real popup (CDP Input, as the keyboard sends it)."""
+    for kind in ("rawKeyDown", "keyUp"):
+        event = {"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code}
+        popup.send("Input.dispatchKeyEvent", event)
+
+
+def test_a_long_list_in_the_real_popup_is_virtual_and_keyboard_reaches_every_row(
+    contract: ContractBrowser, page_server: str
+) -> None:
+    """3,000 IOCs in the real toolbar popup: only the rows in view are in the DOM, End reaches the
+    last one, scrolling draws the ones in view, and an open row pushes the rows below it down."""
+    n = 3000
+    bad = range(0, n // 2, 50)
+    contract.set(verdicts={f"c2-{i}.bench-bad.com": {"virustotal": "malicious"} for i in bad})
+    contract.sw("chrome.storage.local.set({'sx.prefs': {previewMode: 'never'}})")
+    contract.sw("(t) => { globalThis.sentinelx.enrichText(t, {kind: 'text'}); }", big_report(n))
+    contract.sw("async () => globalThis.sentinelx.whenDone()")
+    state = contract.sw("async () => globalThis.sentinelx.getState()")
+    assert len(state["iocs"]) == n and state["phase"] == "done"
+    page = contract.open(f"{page_server}/report.html")
+    popup = contract.real_popup(page)
+    popup.wait_for("document.querySelectorAll('li.ioc').length > 5")
+    assert popup.evaluate("innerWidth") >= 440
+    rows = popup.evaluate("document.querySelectorAll('li.ioc').length")
+    in_view = popup.evaluate("Math.ceil(innerHeight / 50)")
+    assert in_view <= rows <= in_view + 20, (rows, in_view)
+    assert popup.evaluate("document.getElementById('ioc-list').getBoundingClientRect().height") == n * 50
+    assert popup.evaluate("document.querySelector('li.ioc').dataset.badge") == "malicious"
+    # The keyboard: End draws the last row, focuses it and scrolls it into view.
+    popup.evaluate("document.querySelector('li.ioc .ioc-row').focus()")
+    press(popup, "End", 35)
+    popup.wait_for("document.activeElement.closest('li')?.getAttribute('aria-posinset') === '3000'")
+    popup.wait_for("(() => { const r = document.activeElement.getBoundingClientRect();"
+                   " return r.top >= 0 && r.bottom <= innerHeight; })()")
+    press(popup, "Home", 36)
+    popup.wait_for("document.activeElement.closest('li')?.getAttribute('aria-posinset') === '1'")
+    # Scrolling draws the rows in view (and only those).
+    popup.evaluate("scrollTo(0, document.getElementById('ioc-list').offsetTop + 1500 * 50)")
+    popup.wait_for("[...document.querySelectorAll('li.ioc')].some((l) => l.ariaPosInSet === '1501')")
+    assert popup.evaluate("document.querySelectorAll('li.ioc').length") <= in_view + 20
+    # Details open in place; the ResizeObserver measures them and the next row moves below.
+    popup.evaluate("""(() => { const li = [...document.querySelectorAll('li.ioc')]
+        .find((l) => l.ariaPosInSet === '1501'); li.querySelector('.ioc-row').click(); })()""")
+    popup.wait_for("""(() => { const items = [...document.querySelectorAll('li.ioc')];
+        const a = items.find((l) => l.getAttribute('aria-posinset') === '1501');
+        const b = items.find((l) => l.getAttribute('aria-posinset') === '1502');
+        const ra = a.getBoundingClientRect(), rb = b.getBoundingClientRect();
+        return a.querySelector('li.provider') && ra.height > 100 && Math.abs(rb.top - ra.bottom) < 1; })()""")
+    # The same long list in a tab: axe-core finds nothing serious, with a row open.
+    tab = contract.popup_tab()
+    tab.locator("li.ioc").first.wait_for(timeout=15_000)
+    tab.locator("li.ioc .ioc-row").first.click()
+    tab.locator("li.ioc .ioc-details:not([hidden]) li.provider").first.wait_for(timeout=5_000)
+    assert contract.axe(tab) == []

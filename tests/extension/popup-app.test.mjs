@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { parseHTML } from "linkedom";
 import { readCapabilities } from "../../extension/lib/capabilities.js";
 import { newSession } from "../../extension/lib/state.js";
-import { PAGE, PopupApp } from "../../extension/lib/ui/app.js";
+import { PopupApp } from "../../extension/lib/ui/app.js";
 import { installKeyboard } from "../../extension/lib/ui/keyboard.js";
 import { loadRenderer, resetRenderers } from "../../extension/lib/ui/provider-lines.js";
 import { statusLine } from "../../extension/lib/ui/status.js";
@@ -193,18 +193,7 @@ test("a patch re-renders only the row it changes; other rows keep their nodes", 
   assert.equal(app.onMessage({ type: "patch", sid: "other", fields: {}, results: {} }), false, "a patch of another session asks for the state");
 });
 
-test("long lists are paged; Show more adds a page", () => {
-  const { app, root, document } = makeApp();
-  const s = newSession("big", { kind: "text" }, NOW);
-  s.phase = "enriching";
-  s.iocs = Array.from({ length: 450 }, (_, i) => ioc("domain", `h${i}.example.com`));
-  s.send = s.iocs.map((i) => `domain:${i.value}`);
-  show(app, s);
-  assert.equal(root.querySelectorAll("li.ioc").length, PAGE);
-  assert.match(root.querySelector("#more").textContent, /Show 200 more \(250 not shown\)/);
-  click(document, root.querySelector("#more"));
-  assert.equal(root.querySelectorAll("li.ioc").length, 400);
-});
+// Long lists: virtualised, not paged (tests/extension/popup-virtual.test.mjs).
 
 test("keyboard: j/k and arrows move a roving focus, c copies, Enter (a button) opens, / focuses search", () => {
   const log = [];

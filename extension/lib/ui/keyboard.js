@@ -1,5 +1,6 @@
-// Keyboard for the popup: arrow keys or j/k move between IOCs, Home/End jump, Enter opens the
-// details (the row is a button), c copies the value, / focuses the search box, Escape clears it.
+// Keyboard for the popup: arrow keys or j/k move between IOCs, Page Up/Down by a screen,
+// Home/End jump, Enter opens the details (the row is a button), c copies the value, / focuses
+// the search box, Escape clears it. A row out of view is drawn before it gets the focus.
 
 function typing(target) {
   const tag = target?.tagName?.toLowerCase();
@@ -38,6 +39,14 @@ export function installKeyboard(doc, app) {
       case "k":
         ev.preventDefault();
         app.moveFocus(-1, { from: key });
+        break;
+      case "PageDown":
+        ev.preventDefault();
+        app.moveFocus(app.pageRows(), { from: key });
+        break;
+      case "PageUp":
+        ev.preventDefault();
+        app.moveFocus(-app.pageRows(), { from: key });
         break;
       case "Home":
         ev.preventDefault();

@@ -96,6 +96,8 @@ export function detailsBody(doc, ctx, row) {
   const { state, caps, now, handlers } = ctx;
   const { ioc, key } = row;
   const wrap = el(doc, "div", { class: "details-body" });
+  // The row shows one line of the value; here it is whole.
+  wrap.append(el(doc, "p", { class: "full" }, el(doc, "code", {}, ioc.value)));
   if (ioc.raw && ioc.raw !== ioc.value) {
     wrap.append(el(doc, "p", { class: "raw" }, "As written: ", el(doc, "code", {}, String(ioc.raw))));
   }
@@ -146,7 +148,7 @@ export function fillRow(doc, li, ctx, row, { open, active }) {
   const head = el(doc, "button", { type: "button", class: "ioc-row", "aria-expanded": open ? "true" : "false",
     "aria-controls": detailsId, tabindex: active ? "0" : "-1", "data-key": row.key },
   el(doc, "span", { class: `badge badge-${b.tone}`, "data-badge": b.key }, b.label),
-  el(doc, "code", { class: "value" }, row.ioc.value),
+  el(doc, "code", { class: "value", title: row.ioc.value }, row.ioc.value),
   el(doc, "span", { class: "type" }, row.ioc.type));
   const reason = reasonText(state, row.key, row.badge);
   if (reason) head.append(el(doc, "span", { class: "reason" }, reason));
