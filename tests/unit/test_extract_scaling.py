@@ -90,6 +90,9 @@ PATHOLOGICAL: dict[str, Callable[[int], str]] = {
     "dashed-email-local": lambda n: _rep("--a", n) + "@evil.com",
     "ipv6-overlong": lambda n: _rep("1:2:3:4:5:6:7:8:", n),
     "double-dots-before-ips": lambda n: _rep("..1.2.3.4", n),
+    # Shapes from real reports (test_extract_reports.py).
+    "asciidoc-plus-hosts": lambda n: _rep("+a.com+", n),
+    "plus-runs-before-hosts": lambda n: _rep("++a.", n),
 }
 
 

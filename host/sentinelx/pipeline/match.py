@@ -34,9 +34,11 @@ _ATEXT = r"\w%+=#!$&*?^~/-"
 # round an address is decoration).
 _LABEL = r"[^\W_] (?:[\w-]*[^\W_])?"
 # A host name. It may start after a lone dot or dash (`([.]evil[.]com)`, `</b>.evil.com`,
-# `-evil.com` at the start of a line), but never inside a longer name, e-mail or IP.
+# `-evil.com` at the start of a line) or a lone plus (AsciiDoc's `+evil.com+` passthrough), but
+# never inside a longer name, e-mail or IP (`a+b.com` is a local part or an expression).
 _DOMAIN = r"""
-    (?P<domain> (?<![\w@%+]) (?<![\w.@%+-]\.) (?<![^\s]-) (?: [a-z0-9_-]++ \. (?=[a-z0-9_-]) )++
+    (?P<domain> (?<![\w@%]) (?<![\w.@%+-]\+) (?<![\w.@%+-]\.) (?<![^\s]-)
+                (?: [a-z0-9_-]++ \. (?=[a-z0-9_-]) )++
                 (?: xn--[a-z0-9-]++ | [a-z]{2,63}+ ) (?![\w-]) )
 """
 _IOC_RE = re.compile(
