@@ -29,3 +29,31 @@ def test_a_host_between_asciidoc_plus_signs_is_found(text: str, domain: str) -> 
 @pytest.mark.parametrize("text", ["a+b.com", "c++.net", "x=1+evil.com", "++evil.com"])
 def test_a_plus_glued_to_a_word_still_blocks_a_host(text: str) -> None:
     assert not {p for p in pairs(text) if p[0] == "domain"}
+
+
+# --- AsciiDoc link macros: `https://host/path[Link text]` ---------------------------------------
+
+@pytest.mark.parametrize(("text", "url"), [
+    ("Read it on https://blog.example-sec.com/[Our Blog].", "https://blog.example-sec.com/"),
+    ("Read it on https://blog.example-sec.com[Our Blog] today", "https://blog.example-sec.com"),
+    ("* https://av.example-lab.org/en/Win32_Agent.XY/detail[Win32/Agent.XY]",
+     "https://av.example-lab.org/en/Win32_Agent.XY/detail"),
+    ("   https://blog.example-sec.com/2021/05/04/loader-grows-up/[\nThe loader grows up]",
+     "https://blog.example-sec.com/2021/05/04/loader-grows-up/"),
+    ("the report https://intel.example-sec.com/apt/notes[1] says", "https://intel.example-sec.com/apt/notes"),
+    # An unclosed bracket in the path (outside a query) opens link text cut by a space.
+    ("http://a.example.com/a[b c]", "http://a.example.com/a"),
+])
+def test_asciidoc_link_text_is_not_part_of_the_url(text: str, url: str) -> None:
+    assert {v for k, v in pairs(text) if k == "url"} == {url}
+
+
+@pytest.mark.parametrize(("text", "url"), [
+    # Brackets inside a path or query, with more URL after them, belong to it.
+    ("https://shop.example.com/?c=sale-[old]-(2)&m=mail", "https://shop.example.com/?c=sale-[old]-(2)&m=mail"),
+    ("https://shop.example.com/list?ids[]=1&ids[]=2", "https://shop.example.com/list?ids[]=1&ids[]=2"),
+    ("https://wiki.example.org/a[b]c", "https://wiki.example.org/a[b]c"),
+    ("http://[2001:db8::5]/x", "http://[2001:db8::5]/x"),
+])
+def test_brackets_inside_a_url_still_belong_to_it(text: str, url: str) -> None:
+    assert url in {v for k, v in pairs(text) if k == "url"}
