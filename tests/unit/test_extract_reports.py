@@ -57,3 +57,17 @@ def test_asciidoc_link_text_is_not_part_of_the_url(text: str, url: str) -> None:
 ])
 def test_brackets_inside_a_url_still_belong_to_it(text: str, url: str) -> None:
     assert url in {v for k, v in pairs(text) if k == "url"}
+
+
+# --- A DNS C&C written as a dns:// URL ---------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "url"), [
+    ("* dns://ns1.update-telemetry.org", "dns://ns1.update-telemetry.org"),
+    ("C&C over DNS: dns://cache.sync-cdn[.]net", "dns://cache.sync-cdn.net"),
+])
+def test_a_dns_url_is_a_url(text: str, url: str) -> None:
+    assert ("url", url) in pairs(text)
+
+
+def test_dns_scheme_alone_is_nothing() -> None:
+    assert pairs("the dns:// scheme names a resolver") == set()

@@ -40,7 +40,7 @@ _DEFANG_RE = re.compile(rf"[\[({{\\:./@{_ZW}] (?: {_BRACKETS} {_SPACING} )", re.
 _HSPACE = " \t"
 _SCHEMES = {"http", "https", "ftp", "ftps", "sftp", "ws", "wss", "tcp", "udp", "smb", "ssh",
             "telnet", "rdp", "ldap", "ldaps", "irc", "ircs", "file", "git", "svn", "rtsp", "smtp",
-            "imap", "pop3", "socks", "socks4", "socks5", "stratum+tcp", "stratum+ssl",
+            "imap", "pop3", "socks", "socks4", "socks5", "dns", "stratum+tcp", "stratum+ssl",
             "stratum+tls", "stratum+udp"}
 # hxxp, hXXp, h**p, h__p, h00p, hxtp, htxp, hxxts; fxp, fxxp, ftx; sfxp: defanged http(s)/ftp(s)/sftp.
 _DEFANGED_SCHEME_RE = re.compile(
