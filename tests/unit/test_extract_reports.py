@@ -71,3 +71,26 @@ def test_a_dns_url_is_a_url(text: str, url: str) -> None:
 
 def test_dns_scheme_alone_is_nothing() -> None:
     assert pairs("the dns:// scheme names a resolver") == set()
+
+
+# --- Hash-long DGA labels: `<32 hex>[.]xyz` ------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "domain"), [
+    ("Domains:\n0a1b2c3d4e5f60718293a4b5c6d7e8f9[.]xyz\n", "0a1b2c3d4e5f60718293a4b5c6d7e8f9.xyz"),
+    ("beacon to 0a1b2c3d4e5f60718293a4b5c6d7e8f9.top every hour", "0a1b2c3d4e5f60718293a4b5c6d7e8f9.top"),
+    ("0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d[.]com", "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d.com"),
+])
+def test_a_hash_long_label_on_a_tld_is_a_host(text: str, domain: str) -> None:
+    assert pairs(text) == {("domain", domain)}
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("dropped 0a1b2c3d4e5f60718293a4b5c6d7e8f9.exe in %TEMP%", "md5"),
+    ("archive 0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d.zip", "sha1"),
+    ("script 0a1b2c3d4e5f60718293a4b5c6d7e8f9.sh", "md5"),
+    ("dos stub 0a1b2c3d4e5f60718293a4b5c6d7e8f9.com", "md5"),
+    ("file 0a1b2c3d4e5f60718293a4b5c6d7e8f9.xyz.exe", "md5"),
+    ("MD5 0a1b2c3d4e5f60718293a4b5c6d7e8f9.", "md5"),
+])
+def test_a_sample_named_by_its_hash_stays_a_hash(text: str, kind: str) -> None:
+    assert {k for k, _ in pairs(text)} == {kind}

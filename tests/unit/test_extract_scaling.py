@@ -96,6 +96,9 @@ PATHOLOGICAL: dict[str, Callable[[int], str]] = {
     "urls-with-open-brackets": lambda n: _rep("http://a.com/a[", n),
     "urls-nested-in-link-text": lambda n: _rep("http://a.com/[", n // 2) + "]" * (n // 2),
     "urls-with-link-text": lambda n: _rep("http://a.com/a[T]", n),
+    "hash-labelled-hosts": lambda n: _rep("d41d8cd98f00b204e9800998ecf8427e.xyz ", n),
+    "dotted-hash-runs": lambda n: _rep("d41d8cd98f00b204e9800998ecf8427e.", n),
+    "hashes-then-tld-runs": lambda n: _rep("d41d8cd98f00b204e9800998ecf8427e." + "a" * 60, n),
 }
 
 

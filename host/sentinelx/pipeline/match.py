@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from sentinelx.pipeline.addresses import normalise_ipv4, normalise_ipv6
-from sentinelx.pipeline.domains import COMMON_TLDS, looks_like_domain
+from sentinelx.pipeline.domains import COMMON_TLDS, FILE_EXT_TLDS, looks_like_domain
 from sentinelx.pipeline.models import IOCType
 from sentinelx.pipeline.refang import Refanged
 from sentinelx.pipeline.tlds import known_tlds
@@ -246,6 +246,19 @@ def _domain(ref: Refanged, m: re.Match[str]) -> Hit | None:
     return Hit(IOCType.DOMAIN, raw.lower(), start, end)
 
 
+# After a whole hash: one last label and nothing dotted after it (`<md5>.xyz`), read in a
+# bounded number of characters, so a run of `<md5>.<md5>....` is never re-read.
+_ONE_TLD_AFTER_RE = re.compile(r"\.(?:[a-z]{2,63}+|xn--[a-z0-9-]{1,59}+)(?![\w.-])",
+                               re.ASCII | re.IGNORECASE)
+
+
+def _hex_label_host(ref: Refanged, host: Hit) -> bool:
+    """`<32 hex>.xyz` is a host (DGA names are hash-long) when defanged, or on a TLD that is
+    not also a file extension: `<sha256>.zip`, `<md5>.sh` are sample files named by hash."""
+    tld = host.value.rpartition(".")[2]
+    return _defanged(ref, host.start, host.end) or tld not in FILE_EXT_TLDS | {"app", "com"}
+
+
 # After a host: an optional port, then a path (`evil.com:8080/a`). Not `?` or `#`:
 # `client=10.0.0.5#53122` is a BIND log's port.
 _PATH_START_RE = re.compile(r"(?::[0-9]{1,5})?/")
@@ -332,12 +345,16 @@ def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:
             hit, pos = None, m.end()
         else:
             hit, pos = _SIMPLE[kind](ref, m), m.end()  # type: ignore[index]
-            if hit is None and kind == "hash" and text[pos:pos + 1] == ".":
-                # A hex label, not a hash: `aaaa...(63).com`. One bounded retry as a host.
-                d = _DOMAIN_RE.match(text, m.start(), end)
+            if kind == "hash" and text[pos:pos + 1] == ".":
+                # A hex label, not a hash: `aaaa...(63).com`, or a hash-long DGA label
+                # (`<md5>[.]xyz`). One bounded retry as a host; `<md5>.exe` stays a hash.
+                d = (_DOMAIN_RE.match(text, m.start(), end)
+                     if hit is None or _ONE_TLD_AFTER_RE.match(text, pos, end) else None)
                 if d is not None:
-                    hit = _domain(ref, d)
-                    pos = d.end()  # never read that dotted run again (`<hex63>.<hex63>...`)
+                    host = _domain(ref, d)
+                    if hit is None or (host is not None and _hex_label_host(ref, host)):
+                        hit = host
+                        pos = d.end()  # never read that dotted run again (`<hex63>.<hex63>...`)
         if (hit is not None and kind != "url" and hit.type in (IOCType.DOMAIN, IOCType.IPV4)
                 and _PATH_START_RE.match(text, hit.end, end)):
             if hit.end >= body_end:
