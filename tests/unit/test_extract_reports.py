@@ -94,3 +94,24 @@ def test_a_hash_long_label_on_a_tld_is_a_host(text: str, domain: str) -> None:
 ])
 def test_a_sample_named_by_its_hash_stays_a_hash(text: str, kind: str) -> None:
     assert {k for k, _ in pairs(text)} == {kind}
+
+
+# --- Mail headers: a Message-ID is not a mailbox ------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Message-ID:\n\t<5d3e1c2a-77b0-4c1e-9f3a-2b6d8e0f4a11@EXCH01.mail.corp-relay.com>\n",
+    "Message-Id: <CAF3x9Qp7@mail.example-post.com>",
+    "In-Reply-To: <20230411.1234@mx.example-post.com>",
+    "Content-ID: <image001.png@01D9A1B2.C3D4E5F0>",
+])
+def test_message_identifiers_are_not_emails(text: str) -> None:
+    assert not {k for k, _ in pairs(text)} & {"email"}
+
+
+@pytest.mark.parametrize("text", [
+    "From: Billing <billing@invoice-portal.com>",
+    "Reply-To: <billing@invoice-portal.com>",
+    "write back to <billing@invoice-portal.com> today",
+])
+def test_addresses_in_angle_brackets_stay_emails(text: str) -> None:
+    assert ("email", "billing@invoice-portal.com") in pairs(text)

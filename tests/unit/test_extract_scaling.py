@@ -99,6 +99,8 @@ PATHOLOGICAL: dict[str, Callable[[int], str]] = {
     "hash-labelled-hosts": lambda n: _rep("d41d8cd98f00b204e9800998ecf8427e.xyz ", n),
     "dotted-hash-runs": lambda n: _rep("d41d8cd98f00b204e9800998ecf8427e.", n),
     "hashes-then-tld-runs": lambda n: _rep("d41d8cd98f00b204e9800998ecf8427e." + "a" * 60, n),
+    "message-id-headers": lambda n: _rep("Message-ID: <a@b.com>", n),
+    "angle-bracket-emails": lambda n: _rep("<a@b.com>", n),
 }
 
 

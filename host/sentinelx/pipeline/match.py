@@ -137,9 +137,17 @@ def _tld_known(tld: str) -> bool:
         return False
 
 
+# Mail headers whose `<local@host>` is a message identifier, not an address.
+_MSGID_HEADER_RE = re.compile(r"(?:message-id|in-reply-to|references|content-id)[ \t]*:\s*\Z",
+                              re.IGNORECASE)
+
+
 def _email(ref: Refanged, m: re.Match[str]) -> list[Hit]:
     """The address, plus its host when that is an IP literal (`root@203.0.113.7`)."""
     start, end = m.start(), m.end()
+    if ref.text[start - 1:start] == "<" and _MSGID_HEADER_RE.search(
+            ref.text, max(0, start - 40), start - 1):
+        return []  # `Message-ID: <uuid@mail.host>` names a message, not a mailbox
     local, _, host = m.group().lower().rpartition("@")
     if host.startswith("["):
         inner = host[1:-1]
