@@ -21,12 +21,28 @@ def pairs(text: str) -> set[tuple[str, str]]:
     ("| N/A | `+cdn.badhost[.]net+` | 2023-01-02 | C&C", "cdn.badhost.net"),
     ("| 198.51.100[.]7 | `+up.relay-sync[.]org+` `+u.relay-sync[.]org+` |", "u.relay-sync.org"),
     ("C2: +telemetry-upd.com+", "telemetry-upd.com"),
+    ("* `++cdn.badhost[.]net++`", "cdn.badhost.net"),
+    ("* `++beacon.badhost[.]net:8080++`", "beacon.badhost.net"),
 ])
 def test_a_host_between_asciidoc_plus_signs_is_found(text: str, domain: str) -> None:
     assert ("domain", domain) in pairs(text)
 
 
-@pytest.mark.parametrize("text", ["a+b.com", "c++.net", "x=1+evil.com", "++evil.com"])
+@pytest.mark.parametrize(("text", "url"), [
+    ("* `++http://cdn.badhost[.]net/gate.php++`", "http://cdn.badhost.net/gate.php"),
+    ("* `+https://cdn.badhost[.]net:8443/?id=7+`", "https://cdn.badhost.net:8443/?id=7"),
+    ("* `++cdn.badhost[.]net/stage2.js++`", "http://cdn.badhost.net/stage2.js"),
+    ("search http://find.example.com/?q=a+ today", "http://find.example.com/?q=a+"),
+])
+def test_urls_between_asciidoc_plus_signs_lose_them(text: str, url: str) -> None:
+    assert {v for k, v in pairs(text) if k == "url"} == {url}
+
+
+def test_a_scheme_after_a_plus_in_a_word_is_still_part_of_it() -> None:
+    assert ("url", "stratum+tcp://pool.example.org:3333") in pairs("stratum+tcp://pool.example.org:3333")
+
+
+@pytest.mark.parametrize("text", ["a+b.com", "c++.net", "x=1+evil.com", "a++evil.com", "+++evil.com"])
 def test_a_plus_glued_to_a_word_still_blocks_a_host(text: str) -> None:
     assert not {p for p in pairs(text) if p[0] == "domain"}
 

@@ -93,6 +93,8 @@ PATHOLOGICAL: dict[str, Callable[[int], str]] = {
     # Shapes from real reports (test_extract_reports.py).
     "asciidoc-plus-hosts": lambda n: _rep("+a.com+", n),
     "plus-runs-before-hosts": lambda n: _rep("++a.", n),
+    "asciidoc-double-plus-urls": lambda n: _rep("++http://a.com/x++", n),
+    "plus-runs-in-a-url": lambda n: "++http://a.com/" + "+" * (n - 15),
     "urls-with-open-brackets": lambda n: _rep("http://a.com/a[", n),
     "urls-nested-in-link-text": lambda n: _rep("http://a.com/[", n // 2) + "]" * (n // 2),
     "urls-with-link-text": lambda n: _rep("http://a.com/a[T]", n),

@@ -34,16 +34,17 @@ _ATEXT = r"\w%+=#!$&*?^~/-"
 # round an address is decoration).
 _LABEL = r"[^\W_] (?:[\w-]*[^\W_])?"
 # A host name. It may start after a lone dot or dash (`([.]evil[.]com)`, `</b>.evil.com`,
-# `-evil.com` at the start of a line) or a lone plus (AsciiDoc's `+evil.com+` passthrough), but
-# never inside a longer name, e-mail or IP (`a+b.com` is a local part or an expression).
+# `-evil.com` at the start of a line) or AsciiDoc's passthrough plus signs (`+evil.com+`,
+# `++evil.com++`), but never inside a longer name, e-mail or IP (`a+b.com` is a local part or
+# an expression).
 _DOMAIN = r"""
-    (?P<domain> (?<![\w@%]) (?<![\w.@%+-]\+) (?<![\w.@%+-]\.) (?<![^\s]-)
+    (?P<domain> (?<![\w@%]) (?<![\w.@%-]\+) (?<![\w.@%+-]\+\+) (?<![\w.@%+-]\.) (?<![^\s]-)
                 (?: [a-z0-9_-]++ \. (?=[a-z0-9_-]) )++
                 (?: xn--[a-z0-9-]++ | [a-z]{2,63}+ ) (?![\w-]) )
 """
 _IOC_RE = re.compile(
     rf"""
-      (?P<url> (?<![\w+.-])
+      (?P<url> (?<![\w.-]) (?<![\w.-]\+) (?<![\w.+-]\+\+)
                (?: [a-z][a-z0-9+*_.-]{{1,15}} : (?: // | \\\\ | __ ) | h[a-z0-9*_]{{2}}ps?__ )
                (?=[^{_URL_STOP}]) )
     | (?P<email> (?u: (?<![\w.%+]) \w [\w%+-]{{0,63}}+

@@ -78,6 +78,9 @@ def url_end(text: str, start: int, stop: int, *, csv_field: bool = False) -> int
         end = link_text  # `.../[Link text` cut by a space or a line end: never closed here
     while end > start and text[end - 1] in _TRAILING:
         end -= 1
+    if text[start - 1:start] == "+":  # AsciiDoc passthrough `+https://a.com/x+`: not the URL's
+        while end > start and text[end - 1] == "+":
+            end -= 1
     return end
 
 
