@@ -131,3 +131,19 @@ def test_message_identifiers_are_not_emails(text: str) -> None:
 ])
 def test_addresses_in_angle_brackets_stay_emails(text: str) -> None:
     assert ("email", "billing@invoice-portal.com") in pairs(text)
+
+
+# --- Certificate subjects: `CN=x/emailAddress=a@b.com` -----------------------------------------
+
+@pytest.mark.parametrize(("text", "email"), [
+    ("Issuer: C=XX, O=XX, CN=XX/emailAddress=ops@cert-issuer.example.com", "ops@cert-issuer.example.com"),
+    ("subject=/C=US/CN=relay/emailAddress=Admin@Cert-Issuer.example.com", "admin@cert-issuer.example.com"),
+    ("Subject: E=ops@cert-issuer.example.com, CN=relay", "ops@cert-issuer.example.com"),
+])
+def test_the_email_attribute_of_a_certificate_subject_is_not_in_the_address(text: str, email: str) -> None:
+    assert {(k, v) for k, v in pairs(text) if k == "email"} == {("email", email)}
+
+
+def test_an_rfc_address_with_slash_and_equals_is_kept_whole() -> None:
+    assert ("email", "user+box/dept=sales@mail.example.com") in pairs(
+        "user+box/dept=sales@mail.example.com")

@@ -103,6 +103,7 @@ PATHOLOGICAL: dict[str, Callable[[int], str]] = {
     "hashes-then-tld-runs": lambda n: _rep("d41d8cd98f00b204e9800998ecf8427e." + "a" * 60, n),
     "message-id-headers": lambda n: _rep("Message-ID: <a@b.com>", n),
     "angle-bracket-emails": lambda n: _rep("<a@b.com>", n),
+    "certificate-email-attributes": lambda n: _rep("CN=a/emailAddress=b@c.com/", n),
 }
 
 

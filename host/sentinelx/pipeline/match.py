@@ -150,6 +150,14 @@ def _email(ref: Refanged, m: re.Match[str]) -> list[Hit]:
             ref.text, max(0, start - 40), start - 1):
         return []  # `Message-ID: <uuid@mail.host>` names a message, not a mailbox
     local, _, host = m.group().lower().rpartition("@")
+    # A certificate subject: `CN=x/emailAddress=a@b.com`, `E=a@b.com`: the attribute is not
+    # part of the address.
+    attr = max(local.rfind("emailaddress="), local.rfind("/e=") + 1 if "/e=" in local else -1)
+    if attr >= 0 or local.startswith("e="):
+        cut = local.index("=", attr if attr >= 0 else 0) + 1
+        local, start = local[cut:], start + cut
+        if not local:
+            return []
     if host.startswith("["):
         inner = host[1:-1]
         if inner.startswith("ipv6:"):
