@@ -147,3 +147,24 @@ def test_the_email_attribute_of_a_certificate_subject_is_not_in_the_address(text
 def test_an_rfc_address_with_slash_and_equals_is_kept_whole() -> None:
     assert ("email", "user+box/dept=sales@mail.example.com") in pairs(
         "user+box/dept=sales@mail.example.com")
+
+
+# --- A scheme written without its colon: `hxxp//host/path` ------------------------------------
+
+@pytest.mark.parametrize(("text", "url"), [
+    ("stage 2 came from hxxp//files.cdn-relay[.]org/s2.bin", "http://files.cdn-relay.org/s2.bin"),
+    ("see https//portal.cdn-relay.org/login today", "https://portal.cdn-relay.org/login"),
+    ("hxxps//91.215.85[.]45/gate.php", "https://91.215.85.45/gate.php"),
+])
+def test_an_http_scheme_missing_its_colon_still_starts_a_url(text: str, url: str) -> None:
+    assert ("url", url) in pairs(text)
+
+
+def test_an_ip_host_after_a_colonless_or_underscore_scheme_is_reported() -> None:
+    assert ("ipv4", "91.215.85.45") in pairs("hxxps//91.215.85[.]45/gate.php")
+    assert ("ipv4", "91.215.85.45") in pairs("h__ps__91.215.85.45/gate.php")
+
+
+@pytest.mark.parametrize("text", ["path//cdn-relay.org/x", "fhttp//cdn-relay.org/x", "a//cdn-relay.org"])
+def test_other_words_before_a_double_slash_are_not_schemes(text: str) -> None:
+    assert not {k for k, _ in pairs(text)} & {"url"}

@@ -104,6 +104,8 @@ PATHOLOGICAL: dict[str, Callable[[int], str]] = {
     "message-id-headers": lambda n: _rep("Message-ID: <a@b.com>", n),
     "angle-bracket-emails": lambda n: _rep("<a@b.com>", n),
     "certificate-email-attributes": lambda n: _rep("CN=a/emailAddress=b@c.com/", n),
+    "colonless-schemes": lambda n: _rep("hxxp//", n),
+    "colonless-scheme-urls": lambda n: _rep("hxxp//a.com/x", n),
 }
 
 

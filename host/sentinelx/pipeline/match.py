@@ -45,7 +45,7 @@ _DOMAIN = r"""
 _IOC_RE = re.compile(
     rf"""
       (?P<url> (?<![\w.-]) (?<![\w.-]\+) (?<![\w.+-]\+\+)
-               (?: [a-z][a-z0-9+*_.-]{{1,15}} : (?: // | \\\\ | __ ) | h[a-z0-9*_]{{2}}ps?__ )
+               (?: [a-z][a-z0-9+*_.-]{{1,15}} : (?: // | \\\\ | __ ) | h[a-z0-9*_]{{2}}ps?(?:__|//) )
                (?=[^{_URL_STOP}]) )
     | (?P<email> (?u: (?<![\w.%+]) \w [\w%+-]{{0,63}}+
                       (?: (?: \.[\w%+-]++ )++ | [=#!$&*?^~/] [{_ATEXT}]{{0,63}}+ )? )
@@ -74,7 +74,7 @@ _URL_INNER_RE = re.compile(
 )
 # The host of a URL: an IP literal there is an indicator of its own (VT looks IPs up apart from
 # URLs). The scheme was checked by the URL branch, so this only looks past `://`.
-_URL_HOST_RE = re.compile(r"[^:/\\]*+:(?://|\\\\)(?:[^/?#\\@\s]*+@)?+"
+_URL_HOST_RE = re.compile(r"(?:[^:/\\]*+:(?://|\\\\|__)|h[a-z0-9*_]{2}ps?(?://|__))(?:[^/?#\\@\s]*+@)?+"
                           r"(?:\[(?P<v6>[0-9a-f:.]++)\]|(?P<v4>[0-9.]++)(?![^:/?#\\]))",
                           re.ASCII | re.IGNORECASE)
 

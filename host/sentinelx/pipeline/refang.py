@@ -161,7 +161,7 @@ def _sat(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | N
 
 
 # A scheme and its separator at the start of a token: `http://`, `hxxp:\\`, `https:__`.
-_SCHEME_START_RE = re.compile(r"[a-z][a-z0-9+*_.-]{1,11}:(?://|\\\\|__)|h[a-z0-9*_]{2}ps?__", re.I)
+_SCHEME_START_RE = re.compile(r"[a-z][a-z0-9+*_.-]{1,11}:(?://|\\\\|__)|h[a-z0-9*_]{2}ps?(?:__|//)", re.I)
 _LOOKBACK = 256  # how far back a spaced dot looks for the start of its URL (keeps it O(1))
 
 

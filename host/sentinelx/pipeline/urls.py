@@ -12,7 +12,7 @@ from sentinelx.pipeline.tlds import known_tlds
 # A scheme and its separator: `http://`, `http:\\` (Windows-style), `https:__`, and `http__`,
 # `h__ps__` (underscores for `://`, only after an http-like scheme: `foo__bar` is a name).
 SCHEME_SEP_RE = re.compile(
-    r"(?:(?P<scheme>[a-z][a-z0-9+*_.-]{0,15}):(?://|\\\\|__)|(?P<bare>h[a-z0-9*_]{2}ps?)__)", re.I)
+    r"(?:(?P<scheme>[a-z][a-z0-9+*_.-]{0,15}):(?://|\\\\|__)|(?P<bare>h[a-z0-9*_]{2}ps?)(?:__|//))", re.I)
 _SPECIAL_RE = re.compile(r"[()\[\]{},?#]")
 _COMMA_OR_SLASH_RE = re.compile(r"[,/]")
 _TRAILING = ".,;:!?*'\""
