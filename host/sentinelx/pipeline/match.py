@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from sentinelx.pipeline.addresses import normalise_ipv4, normalise_ipv6
-from sentinelx.pipeline.domains import COMMON_TLDS, looks_like_domain
+from sentinelx.pipeline.domains import COMMON_TLDS, FILE_EXT_TLDS, looks_like_domain
 from sentinelx.pipeline.models import IOCType
 from sentinelx.pipeline.refang import Refanged
 from sentinelx.pipeline.tlds import known_tlds
@@ -34,15 +34,18 @@ _ATEXT = r"\w%+=#!$&*?^~/-"
 # round an address is decoration).
 _LABEL = r"[^\W_] (?:[\w-]*[^\W_])?"
 # A host name. It may start after a lone dot or dash (`([.]evil[.]com)`, `</b>.evil.com`,
-# `-evil.com` at the start of a line), but never inside a longer name, e-mail or IP.
+# `-evil.com` at the start of a line) or AsciiDoc's passthrough plus signs (`+evil.com+`,
+# `++evil.com++`), but never inside a longer name, e-mail or IP (`a+b.com` is a local part or
+# an expression).
 _DOMAIN = r"""
-    (?P<domain> (?<![\w@%+]) (?<![\w.@%+-]\.) (?<![^\s]-) (?: [a-z0-9_-]++ \. (?=[a-z0-9_-]) )++
+    (?P<domain> (?<![\w@%]) (?<![\w.@%-]\+) (?<![\w.@%+-]\+\+) (?<![\w.@%+-]\.) (?<![^\s]-)
+                (?: [a-z0-9_-]++ \. (?=[a-z0-9_-]) )++
                 (?: xn--[a-z0-9-]++ | [a-z]{2,63}+ ) (?![\w-]) )
 """
 _IOC_RE = re.compile(
     rf"""
-      (?P<url> (?<![\w+.-])
-               (?: [a-z][a-z0-9+*_.-]{{1,15}} : (?: // | \\\\ | __ ) | h[a-z0-9*_]{{2}}ps?__ )
+      (?P<url> (?<![\w.-]) (?<![\w.-]\+) (?<![\w.+-]\+\+)
+               (?: [a-z][a-z0-9+*_.-]{{1,15}} : (?: // | \\\\ | __ ) | h[a-z0-9*_]{{2}}ps?(?:__|//) )
                (?=[^{_URL_STOP}]) )
     | (?P<email> (?u: (?<![\w.%+]) \w [\w%+-]{{0,63}}+
                       (?: (?: \.[\w%+-]++ )++ | [=#!$&*?^~/] [{_ATEXT}]{{0,63}}+ )? )
@@ -71,7 +74,7 @@ _URL_INNER_RE = re.compile(
 )
 # The host of a URL: an IP literal there is an indicator of its own (VT looks IPs up apart from
 # URLs). The scheme was checked by the URL branch, so this only looks past `://`.
-_URL_HOST_RE = re.compile(r"[^:/\\]*+:(?://|\\\\)(?:[^/?#\\@\s]*+@)?+"
+_URL_HOST_RE = re.compile(r"(?:[^:/\\]*+:(?://|\\\\|__)|h[a-z0-9*_]{2}ps?(?://|__))(?:[^/?#\\@\s]*+@)?+"
                           r"(?:\[(?P<v6>[0-9a-f:.]++)\]|(?P<v4>[0-9.]++)(?![^:/?#\\]))",
                           re.ASCII | re.IGNORECASE)
 
@@ -135,10 +138,26 @@ def _tld_known(tld: str) -> bool:
         return False
 
 
+# Mail headers whose `<local@host>` is a message identifier, not an address.
+_MSGID_HEADER_RE = re.compile(r"(?:message-id|in-reply-to|references|content-id)[ \t]*:\s*\Z",
+                              re.IGNORECASE)
+
+
 def _email(ref: Refanged, m: re.Match[str]) -> list[Hit]:
     """The address, plus its host when that is an IP literal (`root@203.0.113.7`)."""
     start, end = m.start(), m.end()
+    if ref.text[start - 1:start] == "<" and _MSGID_HEADER_RE.search(
+            ref.text, max(0, start - 40), start - 1):
+        return []  # `Message-ID: <uuid@mail.host>` names a message, not a mailbox
     local, _, host = m.group().lower().rpartition("@")
+    # A certificate subject: `CN=x/emailAddress=a@b.com`, `E=a@b.com`: the attribute is not
+    # part of the address.
+    attr = max(local.rfind("emailaddress="), local.rfind("/e=") + 1 if "/e=" in local else -1)
+    if attr >= 0 or local.startswith("e="):
+        cut = local.index("=", attr if attr >= 0 else 0) + 1
+        local, start = local[cut:], start + cut
+        if not local:
+            return []
     if host.startswith("["):
         inner = host[1:-1]
         if inner.startswith("ipv6:"):
@@ -244,6 +263,19 @@ def _domain(ref: Refanged, m: re.Match[str]) -> Hit | None:
     return Hit(IOCType.DOMAIN, raw.lower(), start, end)
 
 
+# After a whole hash: one last label and nothing dotted after it (`<md5>.xyz`), read in a
+# bounded number of characters, so a run of `<md5>.<md5>....` is never re-read.
+_ONE_TLD_AFTER_RE = re.compile(r"\.(?:[a-z]{2,63}+|xn--[a-z0-9-]{1,59}+)(?![\w.-])",
+                               re.ASCII | re.IGNORECASE)
+
+
+def _hex_label_host(ref: Refanged, host: Hit) -> bool:
+    """`<32 hex>.xyz` is a host (DGA names are hash-long) when defanged, or on a TLD that is
+    not also a file extension: `<sha256>.zip`, `<md5>.sh` are sample files named by hash."""
+    tld = host.value.rpartition(".")[2]
+    return _defanged(ref, host.start, host.end) or tld not in FILE_EXT_TLDS | {"app", "com"}
+
+
 # After a host: an optional port, then a path (`evil.com:8080/a`). Not `?` or `#`:
 # `client=10.0.0.5#53122` is a BIND log's port.
 _PATH_START_RE = re.compile(r"(?::[0-9]{1,5})?/")
@@ -330,12 +362,16 @@ def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:
             hit, pos = None, m.end()
         else:
             hit, pos = _SIMPLE[kind](ref, m), m.end()  # type: ignore[index]
-            if hit is None and kind == "hash" and text[pos:pos + 1] == ".":
-                # A hex label, not a hash: `aaaa...(63).com`. One bounded retry as a host.
-                d = _DOMAIN_RE.match(text, m.start(), end)
+            if kind == "hash" and text[pos:pos + 1] == ".":
+                # A hex label, not a hash: `aaaa...(63).com`, or a hash-long DGA label
+                # (`<md5>[.]xyz`). One bounded retry as a host; `<md5>.exe` stays a hash.
+                d = (_DOMAIN_RE.match(text, m.start(), end)
+                     if hit is None or _ONE_TLD_AFTER_RE.match(text, pos, end) else None)
                 if d is not None:
-                    hit = _domain(ref, d)
-                    pos = d.end()  # never read that dotted run again (`<hex63>.<hex63>...`)
+                    host = _domain(ref, d)
+                    if hit is None or (host is not None and _hex_label_host(ref, host)):
+                        hit = host
+                        pos = d.end()  # never read that dotted run again (`<hex63>.<hex63>...`)
         if (hit is not None and kind != "url" and hit.type in (IOCType.DOMAIN, IOCType.IPV4)
                 and _PATH_START_RE.match(text, hit.end, end)):
             if hit.end >= body_end:

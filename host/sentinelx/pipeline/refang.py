@@ -40,7 +40,7 @@ _DEFANG_RE = re.compile(rf"[\[({{\\:./@{_ZW}] (?: {_BRACKETS} {_SPACING} )", re.
 _HSPACE = " \t"
 _SCHEMES = {"http", "https", "ftp", "ftps", "sftp", "ws", "wss", "tcp", "udp", "smb", "ssh",
             "telnet", "rdp", "ldap", "ldaps", "irc", "ircs", "file", "git", "svn", "rtsp", "smtp",
-            "imap", "pop3", "socks", "socks4", "socks5", "stratum+tcp", "stratum+ssl",
+            "imap", "pop3", "socks", "socks4", "socks5", "dns", "stratum+tcp", "stratum+ssl",
             "stratum+tls", "stratum+udp"}
 # hxxp, hXXp, h**p, h__p, h00p, hxtp, htxp, hxxts; fxp, fxxp, ftx; sfxp: defanged http(s)/ftp(s)/sftp.
 _DEFANGED_SCHEME_RE = re.compile(
@@ -161,7 +161,7 @@ def _sat(text: str, start: int, end: int, url_until: int) -> tuple[int, int] | N
 
 
 # A scheme and its separator at the start of a token: `http://`, `hxxp:\\`, `https:__`.
-_SCHEME_START_RE = re.compile(r"[a-z][a-z0-9+*_.-]{1,11}:(?://|\\\\|__)|h[a-z0-9*_]{2}ps?__", re.I)
+_SCHEME_START_RE = re.compile(r"[a-z][a-z0-9+*_.-]{1,11}:(?://|\\\\|__)|h[a-z0-9*_]{2}ps?(?:__|//)", re.I)
 _LOOKBACK = 256  # how far back a spaced dot looks for the start of its URL (keeps it O(1))
 
 

@@ -12,7 +12,7 @@ from sentinelx.pipeline.tlds import known_tlds
 # A scheme and its separator: `http://`, `http:\\` (Windows-style), `https:__`, and `http__`,
 # `h__ps__` (underscores for `://`, only after an http-like scheme: `foo__bar` is a name).
 SCHEME_SEP_RE = re.compile(
-    r"(?:(?P<scheme>[a-z][a-z0-9+*_.-]{0,15}):(?://|\\\\|__)|(?P<bare>h[a-z0-9*_]{2}ps?)__)", re.I)
+    r"(?:(?P<scheme>[a-z][a-z0-9+*_.-]{0,15}):(?://|\\\\|__)|(?P<bare>h[a-z0-9*_]{2}ps?)(?:__|//))", re.I)
 _SPECIAL_RE = re.compile(r"[()\[\]{},?#]")
 _COMMA_OR_SLASH_RE = re.compile(r"[,/]")
 _TRAILING = ".,;:!?*'\""
@@ -37,10 +37,16 @@ def url_end(text: str, start: int, stop: int, *, csv_field: bool = False) -> int
     end = stop
     in_query = False
     comma_seen = False
+    link_text = -1  # a `[` in the path that may open AsciiDoc link text: `https://a.com/x[Title]`
     # One left-to-right pass that stops at the first cut: never reads past it.
     for b in _SPECIAL_RE.finditer(text, start, stop):
         ch = b.group()
         if ch in depth:
+            if (ch == "[" and depth["["] == 0 and not in_query
+                    and text[b.start() - 2:b.start()] not in ("//", "\\")
+                    and text[b.start() - 1] != "@"  # not an IPv6 host: `http://[::1]/`
+                    and text[b.end():b.end() + 1] not in ("/", ".", ":")):  # `a.com[/x`: a defang
+                link_text = b.start()
             depth[ch] += 1
         elif ch in _CLOSERS:
             opener = _CLOSERS[ch]
@@ -51,6 +57,11 @@ def url_end(text: str, start: int, stop: int, *, csv_field: bool = False) -> int
                 end = b.start()
                 break
             depth[opener] -= 1
+            if ch == "]" and depth["["] == 0 and link_text >= 0:
+                if stop - link_text <= _LINK_TEXT_MAX and _only_trailing(text, b.end(), stop):
+                    end = link_text  # `.../detail[Win32/Agent]`: the brackets are link text
+                    break
+                link_text = -1  # `?c=x-[dup]-(y)`: brackets inside the path belong to it
         elif ch in "?#":
             in_query = True
         elif not comma_seen:
@@ -63,9 +74,24 @@ def url_end(text: str, start: int, stop: int, *, csv_field: bool = False) -> int
                 if nxt is not None and nxt.group() == ",":
                     end = b.start()
                     break
+    if depth["["] > 0 and 0 <= link_text < end and end - link_text <= _LINK_TEXT_MAX:
+        end = link_text  # `.../[Link text` cut by a space or a line end: never closed here
     while end > start and text[end - 1] in _TRAILING:
         end -= 1
+    if text[start - 1:start] == "+":  # AsciiDoc passthrough `+https://a.com/x+`: not the URL's
+        while end > start and text[end - 1] == "+":
+            end -= 1
     return end
+
+
+# Link text is a short title. The bound also keeps a cut inside an already-read body from
+# making the next URL re-read more than this much (`http://a/[http://a/[...]]` stays linear).
+_LINK_TEXT_MAX = 256
+
+
+def _only_trailing(text: str, pos: int, stop: int) -> bool:
+    """Nothing but a little trailing punctuation from pos to stop (`[Title].` ending a clause)."""
+    return stop - pos <= 3 and all(text[i] in _TRAILING for i in range(pos, stop))
 
 
 def trim_url(candidate: str, *, csv_field: bool = False) -> str:
