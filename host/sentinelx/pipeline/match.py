@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import encodings.idna
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -93,7 +94,8 @@ def _original(ref: Refanged, start: int, end: int) -> str:
 def _written(ref: Refanged, start: int, end: int) -> tuple[bool, bool]:
     """(defanged, spaced) for a span: whether the analyst wrote brackets, words or escapes
     there (`evil[.]com`), or only spaces (`evil . com`), which prove nothing: prose has them."""
-    if not ref.r_starts:  # nothing was refanged in this text
+    i = bisect_right(ref.r_starts, end) - 1
+    if i < 0 or ref.r_ends[i] < start:  # no replacement in or next to the span
         return False, False
     now = ref.text[start:end]
     original = _original(ref, start, end)
