@@ -26,6 +26,7 @@ _SEEN_MAX_CHARS = 256
 # A window that starts with an IPv4 address (after quotes, `:` or `=`): its verdict also
 # depends on up to 16 characters before it (`version 1.2.3.4` is a version, see addresses.py).
 _IPV4_LEAD_RE = re.compile(r"[\"' :=]*+[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
+_IPV4_LEAD_FIRST = frozenset("\"' :=0123456789")  # what _IPV4_LEAD_RE can start with
 
 
 def _window_key(ref: Refanged, start: int, end: int) -> tuple[str, str] | None:
@@ -37,12 +38,13 @@ def _window_key(ref: Refanged, start: int, end: int) -> tuple[str, str] | None:
     """
     if end - start > _SEEN_MAX_CHARS:
         return None
-    i = bisect_right(ref.r_starts, end) - 1
-    if i >= 0 and ref.r_ends[i] >= start - 1:
-        return None
+    if ref.r_starts:
+        i = bisect_right(ref.r_starts, end) - 1
+        if i >= 0 and ref.r_ends[i] >= start - 1:
+            return None
     text = ref.text
     window = text[start:end]
-    if _IPV4_LEAD_RE.match(window):
+    if window[0] in _IPV4_LEAD_FIRST and _IPV4_LEAD_RE.match(window):
         return text[max(0, start - 16):start], window
     return text[start - 1:start], window
 
