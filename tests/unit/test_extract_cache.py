@@ -22,7 +22,8 @@ TOKENS = [
     "CVE-2021-44228", "d41d8cd98f00b204e9800998ecf8427e", "::1", "fe80::1", "1.2.3.4-beta",
     "1.2.3.4/24", "'", ":", "=", '"', "evil . com", "a @ b.com", "http:// a .com /b", "-", ".",
     "(evil.com)", "evil.com;", "x.com/", "\u200bevil.com", "foo.Com", "System.Net;",
-    ",http://a.com/a,b", "Chrome/1.2.3.4", "hxxp://evil(.com/a",
+    ",http://a.com/a,b", "Chrome/1.2.3.4", "hxxp://evil(.com/a", "CVE", "cve", "2014-1001",
+    "xcve",
 ]
 BLANKS = [" ", "\n", "\t", "\u00a0", "\u2003", "  ", " . ", ", ", "/"]
 
@@ -49,6 +50,8 @@ def test_the_cache_never_changes_a_result(parts: list[tuple[str, str]]) -> None:
     "\u00a0-evil.com and -evil.com",       # a blank that is not ASCII reads differently
     "evil . com evil.com",                 # spaced then plain
     "x evil[.]com evil.com",
+    "CVE 2014-1001 and 2014-1001",         # the year of a spaced CVE reads the word before it
+    "2014-1001 and CVE 2014-1001",
 ])
 def test_repeats_in_other_surroundings_are_read_again(text: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:

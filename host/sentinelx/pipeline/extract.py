@@ -23,18 +23,21 @@ from sentinelx.pipeline.scan import windows
 # is not matched again. Bounded, so a text of millions of distinct tokens costs no more memory.
 _SEEN_MAX = 4096
 _SEEN_MAX_CHARS = 256
-# A window that starts with an IPv4 address (after quotes, `:` or `=`): its verdict also
-# depends on up to 16 characters before it (`version 1.2.3.4` is a version, see addresses.py).
-_IPV4_LEAD_RE = re.compile(r"[\"' :=]*+[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
-_IPV4_LEAD_FIRST = frozenset("\"' :=0123456789")  # what _IPV4_LEAD_RE can start with
+# A window that starts with an IPv4 address (after quotes, `:` or `=`) or with the year of a
+# CVE: its verdict also depends on up to 16 characters before it (`version 1.2.3.4` is a
+# version, see addresses.py; `CVE 2014-1001` is a CVE, see match.py).
+_LEAD_RE = re.compile(r"[\"' :=]*+[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]"
+                      r"|(?:19|20)[0-9]{2}[\-_\u2010-\u2015]")
+_LEAD_FIRST = frozenset("\"' :=0123456789")  # what _LEAD_RE can start with
 
 
 def _window_key(ref: Refanged, start: int, end: int) -> tuple[str, str] | None:
     """What a window's matches depend on, or None when that is more than its own text.
 
-    The matcher reads the window, the one (blank) character before it, and for an IPv4 at its
-    start 16 characters before. A window that overlaps a refang replacement also depends on
-    what the analyst wrote there (defanged or spaced), so it is never cached.
+    The matcher reads the window, the one (blank) character before it, and for an IPv4 or a
+    CVE year at its start up to 16 characters before. A window that overlaps a refang
+    replacement also depends on what the analyst wrote there (defanged or spaced), so it is
+    never cached.
     """
     if end - start > _SEEN_MAX_CHARS:
         return None
@@ -44,7 +47,7 @@ def _window_key(ref: Refanged, start: int, end: int) -> tuple[str, str] | None:
             return None
     text = ref.text
     window = text[start:end]
-    if window[0] in _IPV4_LEAD_FIRST and _IPV4_LEAD_RE.match(window):
+    if window[0] in _LEAD_FIRST and _LEAD_RE.match(window):
         return text[max(0, start - 16):start], window
     return text[start - 1:start], window
 

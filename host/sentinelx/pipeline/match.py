@@ -54,6 +54,8 @@ _IOC_RE = re.compile(
     | (?P<ipv4> (?<!\w) (?<![^.]\.) (?<!^\.) (?: [0-9]{{1,3}}\. ){{3}} [0-9]{{1,3}} (?! \w | \.\w ) )
     | (?P<hash> (?<![0-9a-z]) [0-9a-f]{{32,}}+ (?![0-9a-z]) )
     | (?P<cve> (?<![0-9a-z]) cve [{_DASHES}] (?:19|20)[0-9]{{2}} [{_DASHES}] [0-9]{{4,7}} (?![0-9]) )
+    | (?P<cve_spaced> (?<=cve[ \u00a0]) (?<![0-9a-z]cve[ \u00a0])       # `CVE 2014-1001`: starts at the
+                      (?:19|20)[0-9]{{2}} [{_DASHES}] [0-9]{{4,7}} (?![0-9]) )  # year, its own token
     | {_DOMAIN}
     """,
     re.ASCII | re.IGNORECASE | re.VERBOSE,
@@ -232,6 +234,12 @@ def _cve(ref: Refanged, m: re.Match[str]) -> Hit:
     return Hit(IOCType.CVE, value, m.start(), m.end())
 
 
+def _cve_spaced(ref: Refanged, m: re.Match[str]) -> Hit:
+    """`CVE 2014-1001`: the match is the year and number; the hit spans `CVE ` too."""
+    raw = m.group()
+    return Hit(IOCType.CVE, f"CVE-{raw[:4]}-{raw[5:]}", m.start() - 4, m.end())
+
+
 def _domain(ref: Refanged, m: re.Match[str]) -> Hit | None:
     text, start, end = ref.text, m.start("domain"), m.end("domain")
     raw = m.group("domain")
@@ -293,7 +301,7 @@ def _host_then_path(ref: Refanged, host: Hit, stop: int) -> tuple[list[Hit], int
 
 
 _HOST_TYPES = (IOCType.IPV4, IOCType.IPV6)
-_SIMPLE = {"ipv6": _ipv6, "hash": _hash, "cve": _cve}
+_SIMPLE = {"ipv6": _ipv6, "hash": _hash, "cve": _cve, "cve_spaced": _cve_spaced}
 
 
 def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:

@@ -19,7 +19,8 @@ _ANCHOR_RE = re.compile(
     rf"[.:@0-9{_D}]"
     r"(?:(?<=[.:@])(?=[\w:/\[])"                      # host, IP, URL, email, IPv6
     r"|(?<=[0-9])[0-9a-fA-F]{7}"                       # a digit inside a hex run: hashes
-    rf"|(?<=[{_D}])[0-9]{{4}}[{_D}][0-9]{{4}})"        # CVE-yyyy-nnnn
+    rf"|(?<=[{_D}])[0-9]{{4}}[{_D}][0-9]{{4}}"         # CVE-yyyy-nnnn
+    rf"|(?<=[cC][vV][eE][ \u00a0][0-9]{{4}}[{_D}])[0-9]{{4}})"  # CVE yyyy-nnnn (year: own token)
 )
 # Possessive: a token is read once, never backtracked into.
 _TOKEN_RE = re.compile(r"\S*+")
