@@ -119,3 +119,14 @@ def test_defang_passes_drop_a_match_inside_the_one_before(
         ("[", re.compile(r"\[x\.x\](?P<box>)")), (".", re.compile(r"\.(?P<dot>)"))))
     found = [(m.start(), m.lastgroup) for m in refang_module.defang_matches("a.[x.x].b")]
     assert found == [(1, "dot"), (2, "box"), (7, "dot")]
+
+
+@pytest.mark.parametrize("text", [
+    "a[.]b (.) c{.}d \\.e http:// f . g /h @ i\u200bj " * 40,            # dense: the engine scans
+    ("word " * 300).join(["a[.]b", "c (.) d", "http:// e", "f . g /h", "i @ j"]) * 5,  # sparse
+    "x" * 20_000 + "[.]" * 20 + " . a" * 30 + "y" * 20_000 + "[.]",   # sparse, dense, sparse
+])
+def test_each_pass_finds_what_finditer_finds(text: str) -> None:
+    for first, rx in refang_module._DEFANG_RES:
+        got = [m.span() for m in refang_module._pass(rx, first, text)]
+        assert got == [m.span() for m in rx.finditer(text)], repr(first)

@@ -47,12 +47,34 @@ def _start(m: re.Match[str]) -> int:
     return m.start()
 
 
+# Below one `first` character per this many characters, hopping between them with str.find
+# (memchr) costs less than the regex engine's scan; above it the engine's scan wins.
+_SPARSE = 1024
+
+
+def _pass(rx: re.Pattern[str], first: str, text: str) -> Iterator[re.Match[str]]:
+    """rx.finditer(text) for a regex that starts with the literal `first`: the same matches."""
+    find, match = text.find, rx.match
+    pos = seen = 0
+    while (p := find(first, pos)) != -1:
+        seen += 1
+        if seen >= 16 and p < seen * _SPARSE:  # dense: let the engine scan the rest
+            yield from rx.finditer(text, p)
+            return
+        m = match(text, p)
+        if m is None:
+            pos = p + 1
+        else:
+            pos = m.end()  # never empty: a match holds at least `first`
+            yield m
+
+
 def defang_matches(text: str) -> Iterator[re.Match[str]]:
     """Every defang form in `text`, left to right and never overlapping: what one alternation
     of all the forms would find. A form's match holds its first character only at its start,
     so no pass skips a place where another match of its own could start; a match that starts
     inside the one before it is dropped, as the single regex would never try there."""
-    passes = [rx.finditer(text) for first, rx in _DEFANG_RES if first in text]
+    passes = [_pass(rx, first, text) for first, rx in _DEFANG_RES if first in text]
     if len(passes) == 1:
         yield from passes[0]
         return
