@@ -257,13 +257,41 @@ def test_private_values_are_reported_and_flagged() -> None:
     assert ("http://build01.corp/a.zip", True) in got and ("http://10.1.2.3/x", True) in got
 
 
+# --- CVEs written with a space ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "raw"), [
+    ("Patched CVE 2014-1001 last week.", "CVE 2014-1001"),
+    ("see cve 2021-44228 (log4shell)", "cve 2021-44228"),
+    ("(CVE 2017-0144)", "CVE 2017-0144"),
+    ("CVE\u00a02023-23397 on the Outlook side", "CVE\u00a02023-23397"),
+])
+def test_a_cve_written_with_a_space(text: str, raw: str) -> None:
+    iocs = [i for i in extract_iocs(text) if i.type is IOCType.CVE]
+    assert len(iocs) == 1 and iocs[0].raw == raw
+    assert iocs[0].value == "CVE-" + raw[4:8] + "-" + raw[9:]
+    assert text[iocs[0].offset:iocs[0].offset + len(raw)] == raw
+
+
+@pytest.mark.parametrize("text", [
+    "the 2014-1001 range", "xcve 2014-1001", "CVE  2014-1001", "CVE 2014-100", "CVE 2999-1001",
+    "CVE 2014-10011234", "CVE: 2014-1001",
+])
+def test_no_cve_from_a_year_range_or_a_longer_word(text: str) -> None:
+    assert not [i for i in extract_iocs(text) if i.type is IOCType.CVE]
+
+
+def test_a_spaced_cve_and_its_dashed_twin_are_one_ioc() -> None:
+    iocs = extract_iocs("CVE 2014-1001 then CVE-2014-1001 then cve 2014-1001")
+    assert [(i.value, i.offset) for i in iocs] == [("CVE-2014-1001", 0)]
+
+
 # --- hostile input, generated -------------------------------------------------------------------
 
 _PIECES = st.sampled_from([
     "a", "evil", "com", "1", "255", "2001", "db8", ".", " . ", " .", "[.]", "[.", "(.)", "@", " @ ",
     "[at]", "://", ":// ", ":\\\\", "__", ":__", "[:]//", "http", "hxxps", "h__ps", "/", " /",
     ":", "::", "-", "--", "..", ")", "]", "(", "[", ",", ";", "#", "=", "?", "\n", " ", "\u00a0",
-    "é", "ю", "%", "+", "*",
+    "é", "ю", "%", "+", "*", "cve ", "CVE\u00a0", "2014-1001",
 ])
 
 

@@ -90,6 +90,10 @@ PATHOLOGICAL: dict[str, Callable[[int], str]] = {
     "dashed-email-local": lambda n: _rep("--a", n) + "@evil.com",
     "ipv6-overlong": lambda n: _rep("1:2:3:4:5:6:7:8:", n),
     "double-dots-before-ips": lambda n: _rep("..1.2.3.4", n),
+    # CVEs written with a space: the year is a token of its own.
+    "spaced-cves": lambda n: _rep("CVE 2014-1001 ", n),
+    "spaced-cve-prefixes": lambda n: _rep("cve 2014-", n),
+    "spaced-cve-digits": lambda n: _rep("cve 2014-" + "1" * 40 + " ", n),
 }
 # Shapes from real reports (test_extract_reports.py). Their peak RSS is measured in a process
 # of their own: one process running every input keeps growing from fragmentation alone (each

@@ -44,8 +44,26 @@ def test_rescue_work_is_bounded_per_text(monkeypatch: pytest.MonkeyPatch) -> Non
         return real(token)
 
     monkeypatch.setattr(rescue, "_iocextract_values", counting)
-    extract_iocs("junk(.x " * 5000)
+    extract_iocs("".join(f"junk{i}(.x " for i in range(5000)))
     assert len(calls) == rescue.MAX_TOKENS
+
+
+def test_a_repeated_token_is_rescued_once_and_still_spends_the_budget(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = rescue._iocextract_values
+
+    def counting(token: str):
+        calls.append(token)
+        return real(token)
+
+    monkeypatch.setattr(rescue, "_iocextract_values", counting)
+    # The same half-defanged URL MAX_TOKENS times, then a new one: the repeats spend the budget
+    # (as if each were rescued again), so the last token is past it, as it always was.
+    text = "log: " + "hxxp://evil(.com/a " * rescue.MAX_TOKENS + "hxxp://other(.com/b"
+    values = {i.value for i in extract_iocs(text)}
+    assert calls == ["hxxp://evil(.com/a"]
+    assert "http://evil.com/a" in values and "http://other.com/b" not in values
 
 
 def test_iocextract_is_imported_only_when_a_token_needs_it() -> None:

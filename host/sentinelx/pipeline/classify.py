@@ -15,6 +15,7 @@ from sentinelx.pipeline.tlds import PRIVATE_TLDS
 _RESERVED_DOMAINS = frozenset({
     "example.com", "example.net", "example.org", "example.edu", "home.arpa", "localhost",
 })
+_RESERVED_SUFFIXES = tuple(sorted("." + d for d in _RESERVED_DOMAINS))  # one endswith() call
 
 
 def is_private_ip(value: str) -> bool:
@@ -35,7 +36,7 @@ def is_private_domain(value: str) -> bool:
     host = value.lower().rstrip(".")
     if "." not in host or host in _RESERVED_DOMAINS or host.rsplit(".", 1)[-1] in PRIVATE_TLDS:
         return True
-    return any(host.endswith("." + d) for d in _RESERVED_DOMAINS)
+    return host.endswith(_RESERVED_SUFFIXES)
 
 
 def _url_host(url: str) -> str:

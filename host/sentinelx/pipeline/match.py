@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import encodings.idna
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -56,6 +57,8 @@ _IOC_RE = re.compile(
     | (?P<ipv4> (?<!\w) (?<![^.]\.) (?<!^\.) (?: [0-9]{{1,3}}\. ){{3}} [0-9]{{1,3}} (?! \w | \.\w ) )
     | (?P<hash> (?<![0-9a-z]) [0-9a-f]{{32,}}+ (?![0-9a-z]) )
     | (?P<cve> (?<![0-9a-z]) cve [{_DASHES}] (?:19|20)[0-9]{{2}} [{_DASHES}] [0-9]{{4,7}} (?![0-9]) )
+    | (?P<cve_spaced> (?<=cve[ \u00a0]) (?<![0-9a-z]cve[ \u00a0])       # `CVE 2014-1001`: starts at the
+                      (?:19|20)[0-9]{{2}} [{_DASHES}] [0-9]{{4,7}} (?![0-9]) )  # year, its own token
     | {_DOMAIN}
     """,
     re.ASCII | re.IGNORECASE | re.VERBOSE,
@@ -96,7 +99,8 @@ def _original(ref: Refanged, start: int, end: int) -> str:
 def _written(ref: Refanged, start: int, end: int) -> tuple[bool, bool]:
     """(defanged, spaced) for a span: whether the analyst wrote brackets, words or escapes
     there (`evil[.]com`), or only spaces (`evil . com`), which prove nothing: prose has them."""
-    if not ref.r_starts:  # nothing was refanged in this text
+    i = bisect_right(ref.r_starts, end) - 1
+    if i < 0 or ref.r_ends[i] < start:  # no replacement in or next to the span
         return False, False
     now = ref.text[start:end]
     original = _original(ref, start, end)
@@ -249,6 +253,12 @@ def _cve(ref: Refanged, m: re.Match[str]) -> Hit:
     return Hit(IOCType.CVE, value, m.start(), m.end())
 
 
+def _cve_spaced(ref: Refanged, m: re.Match[str]) -> Hit:
+    """`CVE 2014-1001`: the match is the year and number; the hit spans `CVE ` too."""
+    raw = m.group()
+    return Hit(IOCType.CVE, f"CVE-{raw[:4]}-{raw[5:]}", m.start() - 4, m.end())
+
+
 def _domain(ref: Refanged, m: re.Match[str]) -> Hit | None:
     text, start, end = ref.text, m.start("domain"), m.end("domain")
     raw = m.group("domain")
@@ -323,7 +333,7 @@ def _host_then_path(ref: Refanged, host: Hit, stop: int) -> tuple[list[Hit], int
 
 
 _HOST_TYPES = (IOCType.IPV4, IOCType.IPV6)
-_SIMPLE = {"ipv6": _ipv6, "hash": _hash, "cve": _cve}
+_SIMPLE = {"ipv6": _ipv6, "hash": _hash, "cve": _cve, "cve_spaced": _cve_spaced}
 
 
 def iocs_in_window(ref: Refanged, start: int, end: int) -> Iterator[Hit]:

@@ -20,6 +20,8 @@ MAX_TOKENS = 64  # per text: a page of junk brackets cannot make extraction slow
 # A defang mark left next to a dot, colon, comma or slash: what our refang did not resolve.
 _LEFTOVER = re.compile(r"[\[({][.:/,@]|[.:/,@][\])}]|\w,\w+[./]")
 _SCHEME_TYPO = re.compile(r"(?i)\b[a-z]{3,5}://")
+# What _LEFTOVER cannot match without: most tokens have none, and this scan is much cheaper.
+_MARK_RE = re.compile(r"[\[\](){},]")
 _TYPES = frozenset({IOCType.URL, IOCType.IPV4, IOCType.IPV6, IOCType.EMAIL, IOCType.DOMAIN})
 
 
@@ -27,7 +29,9 @@ def wants_rescue(token: str) -> bool:
     """Whether a token that gave no IOC still looks like a defanged one."""
     if len(token) > MAX_TOKEN_CHARS:
         return False
-    return bool(_LEFTOVER.search(token) or _SCHEME_TYPO.match(token))
+    if _MARK_RE.search(token) and _LEFTOVER.search(token):
+        return True
+    return "://" in token and _SCHEME_TYPO.match(token) is not None
 
 
 def _iocextract_values(token: str) -> Iterable[str]:

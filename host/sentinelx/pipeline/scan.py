@@ -19,31 +19,28 @@ _ANCHOR_RE = re.compile(
     rf"[.:@0-9{_D}]"
     r"(?:(?<=[.:@])(?=[\w:/\[])"                      # host, IP, URL, email, IPv6
     r"|(?<=[0-9])[0-9a-fA-F]{7}"                       # a digit inside a hex run: hashes
-    rf"|(?<=[{_D}])[0-9]{{4}}[{_D}][0-9]{{4}})"        # CVE-yyyy-nnnn
+    rf"|(?<=[{_D}])[0-9]{{4}}[{_D}][0-9]{{4}}"         # CVE-yyyy-nnnn
+    rf"|(?<=[cC][vV][eE][ \u00a0][0-9]{{4}}[{_D}])[0-9]{{4}})"  # CVE yyyy-nnnn (year: own token)
 )
 # Possessive: a token is read once, never backtracked into.
 _TOKEN_RE = re.compile(r"\S*+")
-
-
-def _token_end(text: str, pos: int) -> int:
-    m = _TOKEN_RE.match(text, pos)
-    return m.end() if m is not None else pos  # `\S*+` always matches, maybe empty
 
 
 def windows(text: str) -> Iterator[tuple[int, int]]:
     """Yield sorted, disjoint (start, end) token spans that contain an anchor."""
     n = len(text)
     backwards: str | None = None  # reversed text, to widen tokens to the left in C
+    search, token = _ANCHOR_RE.search, _TOKEN_RE.match  # hot loop: no attribute look-ups
     pos = 0
     while True:
-        m = _ANCHOR_RE.search(text, pos)
+        m = search(text, pos)
         if m is None:
             return
         a = m.start()
         if backwards is None:
             backwards = text[::-1]
-        # In `backwards`, text[a - 1] sits at index n - a.
-        left = _token_end(backwards, n - a) - (n - a)
-        end = _token_end(text, a)
-        yield a - left, end
-        pos = max(end, a + 1)
+        # In `backwards`, text[a - 1] sits at index n - a; `\S*+` always matches.
+        start = n - token(backwards, n - a).end()  # type: ignore[union-attr]
+        # The anchor character is never blank, so the token ends past it.
+        pos = token(text, a).end()  # type: ignore[union-attr]
+        yield start, pos

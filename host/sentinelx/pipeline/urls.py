@@ -111,7 +111,9 @@ def _host_ok(host: str) -> str | None:
     labels = host.split(".")
     if len(labels) < 2 or any(not label or label.startswith("-") for label in labels):
         return None
-    if not all(c.isalnum() or c in "-_" for label in labels for c in label):
+    # Letters, digits, `-` and `_` only (one C call instead of a test per character).
+    rest = host.replace(".", "").replace("-", "").replace("_", "")
+    if rest and not rest.isalnum():
         return None
     return host if labels[-1] in known_tlds() else None
 
