@@ -24,6 +24,12 @@ TOKENS = [
     "(evil.com)", "evil.com;", "x.com/", "\u200bevil.com", "foo.Com", "System.Net;",
     ",http://a.com/a,b", "Chrome/1.2.3.4", "hxxp://evil(.com/a", "CVE", "cve", "2014-1001",
     "xcve",
+    # Real-report shapes (test_extract_reports.py): mail headers, AsciiDoc, certificates.
+    "Message-ID:", "References:", "<a1b2@mail.evil.com>", "<user@evil.com>", "From:",
+    "+evil[.]com+", "++http://a.com/x++", "`++evil.com:80++`", "+", "++", "a+b.com",
+    "https://a.com/x[Title]", "https://a.com/[", "CN=x/emailAddress=a@evil.com", "E=a@evil.com",
+    "hxxp//evil.com/x", "h__ps__1.2.3.4/a", "dns://evil.com", "<md5>",
+    "0123456789abcdef0123456789abcdef[.]xyz", "0123456789abcdef0123456789abcdef.exe",
 ]
 BLANKS = [" ", "\n", "\t", "\u00a0", "\u2003", "  ", " . ", ", ", "/"]
 
@@ -52,6 +58,9 @@ def test_the_cache_never_changes_a_result(parts: list[tuple[str, str]]) -> None:
     "x evil[.]com evil.com",
     "CVE 2014-1001 and 2014-1001",         # the year of a spaced CVE reads the word before it
     "2014-1001 and CVE 2014-1001",
+    "Message-ID: <a1b2@mail.evil.com> and Reply-To: <a1b2@mail.evil.com>",  # an id, then a mailbox
+    "Reply-To: <a1b2@mail.evil.com> and Message-ID: <a1b2@mail.evil.com>",
+    "`+evil[.]com+` and a+ +evil.com+",
 ])
 def test_repeats_in_other_surroundings_are_read_again(text: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:

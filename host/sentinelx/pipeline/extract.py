@@ -34,8 +34,9 @@ _LEAD_FIRST = frozenset("\"' :=0123456789")  # what _LEAD_RE can start with
 def _window_key(ref: Refanged, start: int, end: int) -> tuple[str, str] | None:
     """What a window's matches depend on, or None when that is more than its own text.
 
-    The matcher reads the window, the one (blank) character before it, and for an IPv4 or a
-    CVE year at its start up to 16 characters before. A window that overlaps a refang
+    The matcher reads the window, the one (blank) character before it, for an IPv4 or a
+    CVE year at its start up to 16 characters before, and for a `<` at its start (a mail
+    header's message id) up to 40. A window that overlaps a refang
     replacement also depends on what the analyst wrote there (defanged or spaced), so it is
     never cached.
     """
@@ -49,6 +50,8 @@ def _window_key(ref: Refanged, start: int, end: int) -> tuple[str, str] | None:
     window = text[start:end]
     if window[0] in _LEAD_FIRST and _LEAD_RE.match(window):
         return text[max(0, start - 16):start], window
+    if window[0] == "<":  # `Message-ID: <id@host>`: the header before it decides (match.py)
+        return text[max(0, start - 40):start], window
     return text[start - 1:start], window
 
 
