@@ -5,10 +5,10 @@
 The real host (installed for Chromium into the bench's profile) with all twelve providers at
 their local fakes (tests/support/world.py); the real toolbar popup is open (CDP
 Extensions.triggerAction). Each run hands the 1 MB page (bench/host_bench.py's generator) to
-the function the context menu calls with the selection (sentinelx.enrichText) and stops the
-clock when the popup shows the preview ("Review what will be sent"), both clocks on
-performance.timeOrigin. Reference from the same run: in-process `extract_iocs` on the same
-text. Target (issue 16): trigger -> preview <= 2 x extraction + 300 ms.
+the function the context menu calls with the selection (sentinelx.enrichText) and notes when
+the popup first lists the IOCs found and when it shows the privacy preview ("Review what will
+be sent"), both clocks on performance.timeOrigin. Reference from the same run: in-process
+`extract_iocs` on the same text. Target (issue 16): trigger -> preview <= 2 x extraction + 300 ms.
 
 Then "Send" for all of them: the time until the host has accepted every part of the enrich
 request and the first result is in, and that no error came; the run is then cancelled (the
@@ -38,13 +38,17 @@ from tests.e2e.conftest import CHROMIUM_ARGS, EXT_URL  # noqa: E402
 from tests.support.enrich_env import Dirs  # noqa: E402
 from tests.support.world import World  # noqa: E402
 
-ARM = """(() => { window.__sxBench = new Promise((resolve) => {
-    const now = () => performance.timeOrigin + performance.now();
-    const seen = () => document.querySelector("#preview");
+ARM = """(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  const when = (seen) => new Promise((resolve) => {
     if (seen()) return resolve(now());
     new MutationObserver((_, obs) => { if (seen()) { obs.disconnect(); resolve(now()); } })
       .observe(document, {subtree: true, childList: true});
-}); return true; })()"""
+  });
+  document.querySelectorAll("li.ioc").forEach((li) => li.remove());
+  window.__sxList = when(() => document.querySelector("li.ioc"));
+  window.__sxBench = when(() => document.querySelector("#preview"));
+  return true; })()"""
 
 
 def host_peak_rss_kib() -> int:
@@ -91,7 +95,7 @@ def main() -> int:
                     "--manifest-dir", str(profile / "NativeMessagingHosts"),
                     "--launcher-python", sys.executable, "--no-shim"],
                    env=env, check=True, capture_output=True)
-    previews, sends, errors = [], [], []
+    previews, lists, sends, errors = [], [], [], []
     parts: dict[str, float] = {}
     rss = 0
     try:
@@ -121,6 +125,7 @@ def main() -> int:
                         return t0; }""", text)
                     t1 = popup.evaluate("window.__sxBench", timeout=120)
                     previews.append(t1 - t0)
+                    lists.append(popup.evaluate("window.__sxList", timeout=120) - t0)
                     shown = popup.evaluate("globalThis.__sxPerf?.app?.state?.iocs?.length ?? null")
                     # Send everything; wait for every part to be accepted and a first result.
                     sent = sw.evaluate("""async () => {
@@ -165,9 +170,10 @@ def main() -> int:
     budget = 2 * extract_ms + 300
     print(f"1 MB selection, {n_iocs:,} IOCs, real Chromium + real host, all 12 providers at fakes")
     print(f"in-process extract_iocs (reference): {extract_ms:.0f} ms (median of 3)")
-    for i, ms in enumerate(previews):
-        print(f"run {i + 1}: trigger -> preview {ms:.0f} ms = {ms / extract_ms:.2f}x extraction; "
-              f"target {budget:.0f} ms (2x + 300): ratio {ms / budget:.2f}")
+    for i, (ms, shown) in enumerate(zip(previews, lists, strict=True)):
+        print(f"run {i + 1}: trigger -> the IOCs listed {shown:.0f} ms (ratio {shown / budget:.2f}); "
+              f"-> the privacy preview {ms:.0f} ms = {ms / extract_ms:.2f}x extraction "
+              f"(ratio {ms / budget:.2f}); target {budget:.0f} ms (2x + 300)")
     if parts:
         print(f"where it goes (service worker, host calls alone): extract round trip "
               f"{parts['extract']:.0f} ms, preview of {parts['n']:,.0f} IOCs {parts['preview']:.0f} ms")
