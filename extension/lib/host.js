@@ -1,7 +1,8 @@
 // The one native-messaging port to com.sentinelx.host, with request/reply correlation by id.
 //
 // - call(): one request, one reply (ping, config.*, cancel, preview...); list replies
-//   (`extracted`, `preview`) may come in several parts (part 1..parts), concatenated in order.
+//   (`extracted`, `preview`) may come in several parts (part 1..parts), concatenated in order,
+//   and so may a `preview` request's `iocs` (PART_REQUESTS).
 // - stream(): an `enrich` request whose replies (result*, results*, progress*, then summary) are
 //   passed to a callback as they arrive; `done` settles on the summary or on an error reply.
 //   A long `iocs` list is sent in parts (`part`/`parts`, same id); the host assembles them.
@@ -13,6 +14,9 @@ export const HOST_NAME = "com.sentinelx.host";
 /** Reply types whose list field may be split over several parts. */
 export const PART_LISTS = Object.freeze({ extracted: "iocs", previewed: "iocs",
   "history.page": "rows", "history.records": "records", exported: "content" });
+
+/** Requests whose `iocs` list may be sent in parts (the host's schemas allow `part`/`parts`). */
+export const PART_REQUESTS = new Set(["enrich", "preview"]);
 
 /** Budget of one browser->host frame carrying IOCs: far under every cap (Chrome 64 MiB, host 16 MiB). */
 export const ENRICH_PART_BYTES = 256 * 1024;
@@ -247,11 +251,26 @@ export class HostClient {
         },
       }, limit);
       try {
-        this.post({ id, type, ...fields });
+        this.postInParts(id, type, fields);
       } catch (e) {
         clear();
         reject(e instanceof HostError ? e : new HostError("host_crashed", String(e)));
       }
+    });
+  }
+
+  /** Post a request; a long `iocs` list (enrich, preview) goes in frames with `part`/`parts`. */
+  postInParts(id, type, fields) {
+    if (!PART_REQUESTS.has(type) || !Array.isArray(fields?.iocs)) {
+      this.post({ id, type, ...fields });
+      return;
+    }
+    const { iocs, ...rest } = fields;
+    const chunks = splitByBytes(iocs, this.partBytes);
+    chunks.forEach((chunk, i) => {
+      const msg = { id, type, ...rest, iocs: chunk };
+      if (chunks.length > 1) Object.assign(msg, { part: i + 1, parts: chunks.length });
+      this.post(msg);
     });
   }
 
@@ -282,17 +301,7 @@ export class HostClient {
       }, 0);
     });
     try {
-      if (Array.isArray(fields?.iocs)) {
-        const { iocs, ...rest } = fields;
-        const chunks = splitByBytes(iocs, this.partBytes);
-        chunks.forEach((chunk, i) => {
-          const msg = { id, type, ...rest, iocs: chunk };
-          if (chunks.length > 1) Object.assign(msg, { part: i + 1, parts: chunks.length });
-          this.post(msg);
-        });
-      } else {
-        this.post({ id, type, ...fields });
-      }
+      this.postInParts(id, type, fields);
     } catch {
       // post() already failed the pending entry through handleDisconnect/failAll, or:
       const entry = this.pending.get(id);

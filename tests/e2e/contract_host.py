@@ -64,6 +64,18 @@ cancelled: set[str] = set()
 parts: dict[str, dict[int, list[dict[str, Any]]]] = {}
 
 
+def assembled(rid: str, req: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A request's whole `iocs` list (enrich, preview), or None while parts are missing."""
+    if not (isinstance(req.get("parts"), int) and req["parts"] > 1):
+        return list(req["iocs"])
+    got = parts.setdefault(rid, {})
+    got[req["part"]] = req["iocs"]
+    if len(got) < req["parts"]:
+        return None
+    del parts[rid]
+    return [x for i in range(1, req["parts"] + 1) for x in got[i]]
+
+
 def config() -> dict[str, Any]:
     return json.loads(CONFIG.read_text())
 
@@ -293,9 +305,12 @@ def handle(req: dict[str, Any]) -> None:
         for n, c in enumerate(chunks, 1):
             send({"id": rid, "type": "extracted", "part": n, "parts": len(chunks), "iocs": c})
     elif kind == "preview":
+        refs = assembled(rid, req)
+        if refs is None:
+            return
         # The real host's `previewed` (PROTOCOL.md): providers that do not take the type are not listed.
         out, lanes = [], {p["name"]: 0 for p in PROVIDERS}
-        for ref in req["iocs"]:
+        for ref in refs:
             acts: list[dict[str, Any]] = []
             for p in PROVIDERS:
                 if ref["type"] not in p["types"]:
@@ -314,14 +329,9 @@ def handle(req: dict[str, Any]) -> None:
               "estimate": {"lookups": sum(lanes.values()),
                            "seconds": max([15 * k for k in lanes.values()] or [0]), "providers": per}})
     elif kind == "enrich":
-        if isinstance(req.get("parts"), int) and req["parts"] > 1:
-            got = parts.setdefault(rid, {})
-            got[req["part"]] = req["iocs"]
-            if len(got) < req["parts"]:
-                return
-            refs = [x for i in range(1, req["parts"] + 1) for x in got[i]]
-        else:
-            refs = req["iocs"]
+        refs = assembled(rid, req)
+        if refs is None:
+            return
         threading.Thread(
             target=enrich, args=(rid, refs, bool(req.get("include_private"))), daemon=True
         ).start()

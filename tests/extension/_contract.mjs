@@ -81,8 +81,17 @@ export function contractHost({ iocs = [], verdicts = {}, enrich = "all", log = [
         reply({ type: "extracted", part: 1, parts: 1, iocs });
         break;
       case "preview": {
+        let asked = req.iocs;
+        if (Number.isInteger(req.parts) && req.parts > 1) { // a long list comes in parts
+          const got = partsById.get(req.id) ?? new Map();
+          got.set(req.part, req.iocs);
+          partsById.set(req.id, got);
+          if (got.size < req.parts) break;
+          asked = [];
+          for (let i = 1; i <= req.parts; i += 1) asked.push(...got.get(i));
+        }
         // The real host's `previewed` (PROTOCOL.md): a provider that does not take the type is not listed.
-        const out = req.iocs.map((ref) => {
+        const out = asked.map((ref) => {
           const full = iocs.find((i) => i.type === ref.type && i.value === ref.value) ?? ioc(ref.type, ref.value);
           const acts = providers.filter((p) => p.types.includes(ref.type)).map((p) =>
             (full.private && !req.include_private ? { provider: p.name, action: "withheld", reason: "private" }

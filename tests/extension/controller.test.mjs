@@ -239,6 +239,22 @@ test("a long enrich list goes in parts under the frame budget; the host assemble
   assert.equal(Object.keys(s.results).length, 400);
 });
 
+test("a long preview list goes in parts too, under the frame budget", async () => {
+  const many = Array.from({ length: 400 }, (_, i) => ioc("domain", `host-${i}.example-bad.com`));
+  const log = [];
+  const native = fakeNative({ behaviour: contractHost({ iocs: many, log }) });
+  const { controller } = setup({ native, partBytes: 2048 });
+  const state = await controller.enrichText("x");
+  assert.equal(state.phase, "preview");
+  const frames = log.filter((m) => m.type === "preview");
+  assert.ok(frames.length > 5, `${frames.length} parts`);
+  assert.ok(frames.every((f) => f.id === frames[0].id && f.parts === frames.length));
+  assert.deepEqual(frames.map((f) => f.part), frames.map((_, i) => i + 1));
+  for (const f of frames) assert.ok(new TextEncoder().encode(JSON.stringify(f)).length < 2048 + 200);
+  assert.equal(state.plan.length, 400);
+  assert.equal(Object.keys(state.preview.byKey).length, 400);
+});
+
 test("popup closed and reopened: the new popup gets everything streamed meanwhile", async () => {
   const native = fakeNative({ behaviour: behaviour({ enrich: "first" }) });
   const { api, controller } = setup({ native, prefs: { previewMode: "never" } });

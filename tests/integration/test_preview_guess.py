@@ -137,3 +137,22 @@ def test_a_small_page_makes_no_guess(sx_dirs, host_state, counted):
     state, _ = host_state
     run(core.extract, state, {"id": "x", "type": "extract", "text": "c2 at evil-c2[.]net"})
     assert state not in speculate._guesses and counted == []
+
+
+def test_a_preview_of_more_than_10000_iocs_comes_in_parts_and_is_answered(sx_dirs, hosts):
+    """No cap below the text cap: 15,000 refs sent as the extension sends a long list (parts
+    under 256 KiB), answered in full by the real host in `previewed` parts."""
+    enrich_env.only_providers("greynoise")
+    refs = [{"type": "ipv4", "value": f"45.{i // 62500}.{i // 250 % 250}.{i % 250 + 1}"}
+            for i in range(15_000)]
+    chunks = [refs[i:i + 3000] for i in range(0, len(refs), 3000)]
+    h = HostProcess(sx_dirs.env())
+    hosts.append(h)
+    for n, chunk in enumerate(chunks, 1):
+        h.send({"id": "big", "type": "preview", "iocs": chunk, "part": n, "parts": len(chunks)})
+    frames = whole(h, "big")
+    h.close()
+    assert all(f["type"] == "previewed" and validate.check("reply", f) is None for f in frames)
+    rows = [i for f in frames for i in f["iocs"]]
+    assert [r["ioc"]["value"] for r in rows] == [r["value"] for r in refs]
+    assert frames[0]["estimate"]["providers"]["greynoise"]["lookups"] == 15_000
