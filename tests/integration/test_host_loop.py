@@ -75,3 +75,30 @@ sys.exit(main())
              "sentinelx.enrichment.cache", "sentinelx.enrichment.queue", "sentinelx.pipeline.extract",
              "sentinelx.logs"}
     assert heavy & loaded == set()
+
+
+def test_the_next_start_answers_pong_from_the_snapshot_without_the_providers(tmp_path: Path) -> None:
+    env = host_env(tmp_path)
+    first = subprocess.run(host_cmd(), input=encode({"id": "1", "type": "ping"}),
+                           capture_output=True, env=env, timeout=30)
+    assert (tmp_path / "cache" / "capabilities.json").is_file(), first.stderr.decode()[-2000:]
+    script = """
+import sys
+from sentinelx.native.handlers import core
+real = core.ping
+def spy(*a):
+    real(*a)
+    sys.stderr.write("MODULES " + " ".join(sorted(sys.modules)) + "\\n")
+core.ping = spy
+from sentinelx.cli import main
+sys.argv = ["sentinelx", *sys.argv[1:]]
+sys.exit(main())
+"""
+    second = subprocess.run([sys.executable, "-c", script, *host_cmd()[3:]],
+                            input=encode({"id": "1", "type": "ping"}), capture_output=True,
+                            env=env, timeout=30)
+    assert decode_all(second.stdout) == decode_all(first.stdout)
+    line = next(x for x in second.stderr.decode().splitlines() if x.startswith("MODULES "))
+    loaded = set(line.split()[1:])
+    assert {"sentinelx.config", "sentinelx.enrichment.providers.registry",
+            "sentinelx.enrichment.providers.virustotal", "dataclasses"} & loaded == set()

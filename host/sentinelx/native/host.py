@@ -6,7 +6,8 @@ corrupt the stream.
 
 Start-up does only what the first ping needs: the reading loop starts at once, and once
 the first frame is answered a warm-up thread sets up logging, registers the API key for
-redaction, registers the config and enrich handlers and imports the extraction code.
+redaction, registers the config and enrich handlers, imports the extraction code and
+stores the capabilities snapshot the next start's pong reads (enrichment/capsnap.py).
 A request that needs those handlers waits for it; ping, cancel and extract do not.
 """
 
@@ -57,6 +58,12 @@ def _warm_up(dispatcher: Dispatcher, caller: origin.Caller) -> None:
         log.exception("warm-up failed; requests that need the config will fail")
     finally:
         dispatcher.ready.set()
+    try:  # the next connect's pong reads this instead of importing every provider
+        from sentinelx.enrichment import capsnap
+
+        capsnap.refresh()
+    except Exception:
+        log.exception("could not store the capabilities snapshot; pong builds them each time")
 
 
 def run(argv: list[str]) -> int:

@@ -28,9 +28,10 @@ def text_too_large(state: HostState, text: str, reply: Reply) -> bool:
 
 
 def ping(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
-    from sentinelx.enrichment.capabilities import PROTOCOL, capabilities
+    from sentinelx.enrichment import capsnap
+    from sentinelx.enrichment.capabilities import PROTOCOL
 
-    reply.send("pong", version=__version__, protocol=PROTOCOL, capabilities=capabilities(),
+    reply.send("pong", version=__version__, protocol=PROTOCOL, capabilities=capsnap.current(),
                limits={
         "max_text_bytes": state.max_text_bytes,
         "max_frame_bytes": state.max_frame_bytes,
