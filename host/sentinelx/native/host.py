@@ -13,18 +13,18 @@ A request that needs those handlers waits for it; ping, cancel and extract do no
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
 import threading
 from typing import BinaryIO
 
+from sentinelx.lazylog import LazyLogger
 from sentinelx.native import origin
 from sentinelx.native.handlers import build_dispatcher, register_rest
 from sentinelx.native.server import Dispatcher, HostState, ReplyWriter, error_message, serve
 
-log = logging.getLogger("sentinelx.host")
+log = LazyLogger("sentinelx.host")
 
 
 def _claim_stdout() -> BinaryIO:

@@ -11,15 +11,16 @@ reading a body that would pass its lane's bound (one body always fits).
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 from typing import TYPE_CHECKING, Any
 
+from sentinelx.lazylog import LazyLogger
+
 if TYPE_CHECKING:
     from sentinelx.native.server import Dispatcher
 
-log = logging.getLogger("sentinelx.host")
+log = LazyLogger("sentinelx.host")
 
 SMALL_FRAME = 64 * 1024
 SMALL_PENDING = 4 * 1024 * 1024

@@ -9,19 +9,19 @@ refuses to write a frame the browser would reject.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, BinaryIO, NamedTuple
 
+from sentinelx.lazylog import LazyLogger
 from sentinelx.native import decode, framing
 from sentinelx.native.decode import RequestError
 from sentinelx.native.parts import Assembler
 from sentinelx.protocol import messages, validate
 from sentinelx.protocol.compiled import show
 
-log = logging.getLogger("sentinelx.host")
+log = LazyLogger("sentinelx.host")
 
 MAX_TEXT_BYTES = 8 * 1024 * 1024
 _EARLY_CANCELS = 64

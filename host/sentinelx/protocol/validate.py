@@ -14,20 +14,20 @@ such a schema is used, so the host answers its first ping without loading it.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import posixpath
 import threading
 from functools import cache
 from typing import Any, Literal, NamedTuple
 
+from sentinelx.lazylog import LazyLogger
 from sentinelx.protocol import compiled
 
 Direction = Literal["request", "reply"]
 SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
 MAX_MESSAGE = 300  # characters in a problem sentence
 
-log = logging.getLogger("sentinelx.protocol")
+log = LazyLogger("sentinelx.protocol")
 
 
 # NamedTuples, not dataclasses: dataclasses imports inspect, ~10 ms before the first ping.
