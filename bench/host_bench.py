@@ -244,12 +244,17 @@ def bench_cli(tmp: Path, runs: int) -> None:
 
     env = env_for(tmp)
     sx = [sys.executable, "-m", "sentinelx"]
+    from sentinelx.enrichment.providers import registry
+
     with FakeVT(api_key="k" * 64) as vt:
-        vt.seed("domain", "evil-c2.example")
-        subprocess.run([*sx, "config", "set", "vt.base_url", vt.base_url], env=env, check=True,
-                       capture_output=True)
+        vt.seed("domain", "evil-c2.net")  # not .example: reserved names go to no provider
+        settings = [("vt.base_url", vt.base_url)] + [  # VirusTotal alone: nothing else is faked
+            (f"providers.{n}.enabled", "false") for n in registry.names() if n != "virustotal"]
+        for name, value in settings:
+            subprocess.run([*sx, "config", "set", name, value], env=env, check=True,
+                           capture_output=True)
         env["VT_API_KEY"] = "k" * 64
-        enrich = [*sx, "enrich", "--ioc", "domain:evil-c2.example"]
+        enrich = [*sx, "enrich", "--ioc", "domain:evil-c2.net"]
         first = subprocess.run(enrich, env=env, capture_output=True, text=True, check=True)
         assert "malicious" in first.stdout, first.stdout
     # The fake is gone: from here on, only the cache can answer.

@@ -9,9 +9,11 @@ nothing could encode them back, in a reply, a log line or the cache).
 
 from __future__ import annotations
 
-import json
+import codecs
 import re
 from typing import Any
+
+from sentinelx.native import bigjson
 
 # The C JSON decoder holds the GIL for a whole document (~0.1 µs per value); past this many
 # values, a ping sent meanwhile would wait more than ~30 ms. Larger lists come in parts.
@@ -32,10 +34,6 @@ class RequestError(Exception):
                  request_id: str | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.path, self.request_id = code, message, path, request_id
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def _values_upper_bound(body: bytes, limit: int) -> int:
@@ -74,23 +72,46 @@ def _values_upper_bound(body: bytes, limit: int) -> int:
     return values
 
 
+def _has_surrogate(text: str) -> bool:
+    """A lone surrogate in `text`, searched a slice at a time."""
+    return any(_SURROGATE.search(text, i, i + _SLICE) for i in range(0, len(text), _SLICE))
+
+
 def _lone_surrogate(value: Any) -> str | None:
     """JSON pointer of the first key or string holding a lone surrogate (iterative: any depth)."""
     stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
         node, path = stack.pop()
         if isinstance(node, str):
-            if _SURROGATE.search(node):
+            if _has_surrogate(node):
                 return path or "/"
         elif isinstance(node, dict):
             for k, v in reversed(node.items()):
                 here = f"{path}/{k.replace('~', '~0').replace('/', '~1')}"
-                if _SURROGATE.search(k):
+                if _has_surrogate(k):
                     return here
                 stack.append((v, here))
         elif isinstance(node, list):
             stack.extend((v, f"{path}/{i}") for i, v in reversed(list(enumerate(node))))
     return None
+
+
+def _utf8(body: bytes) -> str:
+    """body.decode("utf-8"), a slice at a time (the interpreter lock is free in between)."""
+    if len(body) <= _SLICE:
+        return body.decode("utf-8")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        return "".join(decoder.decode(body[i:i + _SLICE], i + _SLICE >= len(body))
+                       for i in range(0, len(body), _SLICE))
+    except UnicodeDecodeError:
+        return body.decode("utf-8")  # raises the same error, with its position in the body
+
+
+def _surrogate_escape(body: bytes) -> bool:
+    """Whether body may hold a \\ud800-\\udfff escape (slices overlap by an escape's length)."""
+    return any(_SURROGATE_ESCAPE.search(body, i, i + _SLICE + 5)
+               for i in range(0, len(body), _SLICE))
 
 
 def _printable(text: str) -> str:
@@ -118,7 +139,7 @@ def _peek_id(body: bytes) -> str | None:
 def decode(body: bytes, max_values: int = MAX_VALUES) -> dict[str, Any]:
     """The request in `body`; raises RequestError for anything unusable."""
     try:
-        text = body.decode("utf-8")
+        text = _utf8(body)
     except UnicodeDecodeError as e:
         raise RequestError("bad_utf8", f"frame is not UTF-8 at byte {e.start}") from None
     if _values_upper_bound(body, max_values) > max_values:
@@ -126,7 +147,7 @@ def decode(body: bytes, max_values: int = MAX_VALUES) -> dict[str, Any]:
                            "send long lists in parts (see the protocol's `part`/`parts`)",
                            None, _peek_id(body))
     try:
-        request = json.loads(text, parse_constant=_not_json)
+        request = bigjson.loads(text)
     except RecursionError:
         raise RequestError("too_deep", "frame nests arrays or objects deeper than the host "
                            "decodes; no request is nested more than 4 levels", None,
@@ -137,7 +158,7 @@ def decode(body: bytes, max_values: int = MAX_VALUES) -> dict[str, Any]:
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
             type(request), "a number")
         raise RequestError("not_object", f"a request must be a JSON object, not {kind}")
-    if _SURROGATE_ESCAPE.search(body):
+    if _surrogate_escape(body):
         where = _lone_surrogate(request)
         if where is not None:
             where = _printable(where[:200]) + ("…" if len(where) > 200 else "")

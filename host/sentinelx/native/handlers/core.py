@@ -14,12 +14,18 @@ from sentinelx.native import framing
 from sentinelx.native.server import Dispatcher, HostState, Reply
 from sentinelx.protocol import messages
 
+_SLICE = 1 << 20
+
 
 def text_too_large(state: HostState, text: str, reply: Reply) -> bool:
     """Refuse text over the cap with a clear error rather than cutting it silently."""
     if len(text) * 4 <= state.max_text_bytes:  # UTF-8 takes at most 4 bytes a character
         return False
-    size = len(text.encode("utf-8", "surrogatepass"))
+    # ASCII (known without a pass) is one byte a character; else count a slice at a time,
+    # so that a ping may take the interpreter lock in between.
+    size = len(text) if text.isascii() else sum(
+        len(text[i:i + _SLICE].encode("utf-8", "surrogatepass"))
+        for i in range(0, len(text), _SLICE))
     if size > state.max_text_bytes:
         reply.error("text_too_large",
                     f"text is {size} bytes; the limit is {state.max_text_bytes} bytes")
