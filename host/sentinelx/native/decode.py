@@ -15,9 +15,11 @@ from typing import Any
 
 from sentinelx.native import bigjson
 
-# The C JSON decoder holds the GIL for a whole document (~0.1 µs per value); past this many
-# values, a ping sent meanwhile would wait more than ~30 ms. Larger lists come in parts.
-MAX_VALUES = 250_000
+# The C JSON decoder holds the GIL for a whole array or object (~0.1 µs per value): this many
+# values hold it ~10 ms, which a ping sent meanwhile may wait for a few times over (long
+# strings are decoded in slices: bigjson.py). The extension sends enrich lists in 256 KiB
+# parts (~25,000 values at most); larger lists come in more parts.
+MAX_VALUES = 100_000
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TOKENS = (b",", b":", b"[", b"{")
