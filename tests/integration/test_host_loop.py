@@ -102,4 +102,4 @@ sys.exit(main())
     line = next(x for x in second.stderr.decode().splitlines() if x.startswith("MODULES "))
     loaded = set(line.split()[1:])
     assert {"sentinelx.config", "sentinelx.enrichment.providers.registry",
-            "sentinelx.enrichment.providers.virustotal", "dataclasses"} & loaded == set()
+            "sentinelx.enrichment.providers.virustotal", "dataclasses", "typing"} & loaded == set()

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Any
 
 from sentinelx.native import bigjson
+
+TYPE_CHECKING = False  # typing itself costs the first pong ~3 ms: only the checker reads these
+if TYPE_CHECKING:
+    from typing import Any
 
 # The C JSON decoder holds the GIL for a whole array or object (~0.1 µs per value): this many
 # values hold it ~10 ms, which a ping sent meanwhile may wait for a few times over (long
