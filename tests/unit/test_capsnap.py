@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,21 @@ from sentinelx.enrichment.providers import virustotal
 from tests.support.enrich_env import Dirs, sx_dirs  # noqa: F401  (fixture)
 
 VT_KEY = "a" * 64
+
+
+@pytest.fixture(autouse=True)
+def new_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test as a process of its own: no code signatures, snapshot or command memoised."""
+    monkeypatch.setattr(capsnap, "_code", {})
+    monkeypatch.setattr(capsnap, "_read", None)
+    monkeypatch.setattr(capsnap, "_cli", [])
+
+
+def load_in_a_new_process(env: dict[str, str]) -> bool:
+    code = "from sentinelx.enrichment import capsnap; print(capsnap.load() is not None)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True)
+    return out.stdout.strip() == "True"
 
 
 @pytest.fixture
@@ -117,14 +134,32 @@ def test_a_pause_added_then_expired(snap: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_provider_code_changed(snap: Path) -> None:
+    env = dict(os.environ)
+    assert load_in_a_new_process(env)
     source = Path(virustotal.__file__)
     st = source.stat()
     try:
         os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-        assert capsnap.load() is None
+        assert not load_in_a_new_process(env)  # a new start runs the new code: rebuilt
+        # This process runs the code it loaded, which the snapshot describes.
+        assert capsnap.load() == capabilities()
     finally:
         os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert capsnap.load() == capabilities()
+    assert load_in_a_new_process(env)
+
+
+def test_a_ping_after_the_first_stats_only_the_live_files(snap: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    assert capsnap.load() is not None
+    seen: list[str] = []
+    real = capsnap._stat
+    monkeypatch.setattr(capsnap, "_stat", lambda p: seen.append(p) or real(p))
+    want = capabilities()
+    monkeypatch.setattr("sentinelx.enrichment.capabilities.cli_path", lambda: 1 / 0)
+    assert capsnap.load() == want  # and cli_path was not looked for again
+    code = {str(Path(m).resolve()) for m in (capsnap.__file__, virustotal.__file__)}
+    assert not code & {str(Path(p).resolve()) for p in seen}
+    assert str(snap) in seen and any(p.endswith("config.json") for p in seen)
 
 
 @pytest.mark.parametrize("field,value", [("version", "0.0.0"), ("package", "/elsewhere"),
@@ -145,8 +180,8 @@ def test_a_damaged_snapshot_is_ignored(snap: Path, text: str) -> None:
     assert capsnap.current() == capabilities()
 
 
-def test_cli_path_is_computed_at_each_read(snap: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_path_is_the_reading_process_own(snap: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "cli_path" not in json.loads(snap.read_text("utf-8"))["capabilities"]
+    monkeypatch.setattr(capsnap, "_cli", [])
     monkeypatch.setattr("sentinelx.enrichment.capabilities.cli_path", lambda: "/x/sentinelx")
-    assert provider(capsnap.load(), "virustotal")
     assert capsnap.load()["cli_path"] == "/x/sentinelx"  # type: ignore[index]

@@ -58,28 +58,60 @@ def _config_dir() -> str:
     return str(paths.config_dir())
 
 
+# Per process: the code files' signatures as first seen (this process's code does not change
+# when they do), the last snapshot read (by its own signature) and the command path. Each
+# syscall of a ping may wait for the interpreter lock while a big frame is decoded, so a
+# ping after the first stats only the settings, key and pause files and the snapshot.
+_code: dict[str, Signature] = {}
+_read: tuple[Signature, dict[str, Any]] | None = None
+_cli: list[str | None] = []
+
+
+def _code_stat(path: str) -> Signature:
+    if path not in _code:
+        _code[path] = _stat(path)
+    return _code[path]
+
+
+def _snapshot(path: str) -> dict[str, Any]:
+    global _read
+    sig = _stat(path)
+    if sig is None:
+        raise FileNotFoundError(path)
+    if _read is None or _read[0] != sig:
+        with open(path, encoding="utf-8") as f:
+            _read = (sig, json.load(f))
+    return _read[1]
+
+
+def _cli_path() -> str | None:
+    if not _cli:
+        from sentinelx.enrichment.capabilities import cli_path
+
+        _cli.append(cli_path())
+    return _cli[0]
+
+
 def load() -> dict[str, Any] | None:
     """The capabilities of the last full build, if nothing they came from has changed."""
     try:
-        with open(_path(), encoding="utf-8") as f:
-            snap = json.load(f)
+        snap = _snapshot(_path())
         if (snap.get("format") != FORMAT or snap.get("version") != sentinelx.__version__
                 or snap.get("package") != os.path.dirname(sentinelx.__file__)
                 or snap.get("config_dir") != _config_dir()
                 or snap.get("env") != _env(list(snap["env"]))
-                or any(_stat(path) != sig for path, sig in snap["files"])):
+                or any(_stat(path) != sig for path, sig in snap["files"])
+                or any(_code_stat(path) != sig for path, sig in snap["code"])):
             return None
-        caps: dict[str, Any] = snap["capabilities"]
+        caps: dict[str, Any] = dict(snap["capabilities"])
         ends: dict[str, float] = snap["pause_ends"]
         now = time.time()
-        for provider in caps["providers"]:
-            if provider["paused_until"] is not None and ends.get(provider["name"], 0) <= now:
-                provider["paused_until"] = None
+        caps["providers"] = [
+            {**p, "paused_until": None} if p["paused_until"] is not None
+            and ends.get(p["name"], 0) <= now else p for p in caps["providers"]]
     except (OSError, ValueError, RecursionError, LookupError, TypeError, AttributeError):
         return None  # absent, unreadable or not what this version writes: build it
-    from sentinelx.enrichment.capabilities import cli_path
-
-    caps["cli_path"] = cli_path()
+    caps["cli_path"] = _cli_path()
     return caps
 
 
@@ -90,8 +122,8 @@ def current() -> dict[str, Any]:
     return load() or capabilities()
 
 
-def _inputs() -> tuple[list[str], list[str]]:
-    """(files, key environment variables) the capabilities are read from."""
+def _inputs() -> tuple[list[str], list[str], list[str]]:
+    """(files, code files, key environment variables) the capabilities are read from."""
     from sentinelx import config, keys
     from sentinelx.enrichment import pauses
     from sentinelx.enrichment.providers import registry
@@ -99,17 +131,18 @@ def _inputs() -> tuple[list[str], list[str]]:
     with_key = [s.name for s in registry.specs() if s.key != "none"]
     files = [str(config.config_path()), str(pauses.path())]
     files += sorted({str(keys.key_path(name)) for name in with_key})
-    files += sorted({str(m.__file__) for name, m in list(sys.modules.items())
-                     if (name == "sentinelx" or name.startswith("sentinelx."))
-                     and getattr(m, "__file__", None)})
+    code = sorted({str(m.__file__) for name, m in list(sys.modules.items())
+                   if (name == "sentinelx" or name.startswith("sentinelx."))
+                   and getattr(m, "__file__", None)})
     envs = sorted({env for name in with_key for env in keys.key_envs(name)})
-    return files, envs
+    return files, code, envs
 
 
 def refresh() -> bool:
-    """Build the capabilities and store them with what they were built from (written only
-    when that changed). The inputs are stat()ed before the build: a change made during it
-    makes the snapshot stale, never wrong. True when a new snapshot was written."""
+    """Build the capabilities and store them with what they were built from, unless the
+    stored snapshot is still valid and says the same. The inputs are stat()ed before the
+    build: a change made during it makes the snapshot stale, never wrong. True when a new
+    snapshot was written."""
     from pathlib import Path
 
     from sentinelx import config
@@ -117,21 +150,16 @@ def refresh() -> bool:
     from sentinelx.enrichment.capabilities import capabilities
 
     capabilities()  # imports everything it reads, so that _inputs() lists those modules
-    files, envs = _inputs()
+    files, code, envs = _inputs()
     snap = {"format": FORMAT, "version": sentinelx.__version__,
             "package": os.path.dirname(sentinelx.__file__), "config_dir": _config_dir(),
-            "env": _env(envs), "files": [[f, _stat(f)] for f in files]}
+            "env": _env(envs), "files": [[f, _stat(f)] for f in files],
+            "code": [[f, _code_stat(f)] for f in code]}
     snap["pause_ends"] = pauses.read()
     caps = capabilities()
+    if load() == caps:  # still valid and the same: another start wrote it
+        return False
     caps.pop("cli_path", None)
     snap["capabilities"] = caps
-    text = json.dumps(snap)
-    path = _path()
-    try:
-        with open(path, encoding="utf-8") as f:
-            if f.read() == text:
-                return False
-    except (OSError, UnicodeDecodeError):
-        pass
-    config.write_private(Path(path), text)
+    config.write_private(Path(_path()), json.dumps(snap))
     return True
