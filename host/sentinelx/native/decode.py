@@ -142,15 +142,16 @@ def _peek_id(body: bytes) -> str | None:
 
 
 def decode(body: bytes, max_values: int = MAX_VALUES) -> dict[str, Any]:
-    """The request in `body`; raises RequestError for anything unusable."""
-    try:
-        text = _utf8(body)
-    except UnicodeDecodeError as e:
-        raise RequestError("bad_utf8", f"frame is not UTF-8 at byte {e.start}") from None
+    """The request in `body`; raises RequestError for anything unusable. A flood of values
+    is refused first: counting needs no decoded copy of the frame."""
     if _values_upper_bound(body, max_values) > max_values:
         raise RequestError("too_complex", f"frame holds more than {max_values:,} JSON values; "
                            "send long lists in parts (see the protocol's `part`/`parts`)",
                            None, _peek_id(body))
+    try:
+        text = _utf8(body)
+    except UnicodeDecodeError as e:
+        raise RequestError("bad_utf8", f"frame is not UTF-8 at byte {e.start}") from None
     try:
         request = bigjson.loads(text)
     except RecursionError:
