@@ -65,6 +65,8 @@ def _warm_up(dispatcher: Dispatcher, caller: origin.Caller) -> None:
         from sentinelx.enrichment import capsnap
 
         capsnap.refresh()
+    except OSError as e:  # a read-only or full cache dir: pong builds them each time
+        log.warning("cannot store the capabilities snapshot: %s", e)
     except Exception:
         log.exception("could not store the capabilities snapshot; pong builds them each time")
 
