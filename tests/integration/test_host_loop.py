@@ -103,3 +103,15 @@ sys.exit(main())
     loaded = set(line.split()[1:])
     assert {"sentinelx.config", "sentinelx.enrichment.providers.registry",
             "sentinelx.enrichment.providers.virustotal", "dataclasses", "typing"} & loaded == set()
+
+
+def test_an_unwritable_cache_dir_costs_the_snapshot_only(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    env = {**host_env(tmp_path), "SENTINELX_CACHE_DIR": str(blocker / "cache")}  # under a file
+    for _ in range(2):
+        proc = subprocess.run(host_cmd(), input=encode({"id": "1", "type": "ping"}),
+                              capture_output=True, env=env, timeout=30)
+        assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+        assert [r["type"] for r in decode_all(proc.stdout)] == ["pong"]
+        assert "cannot store the capabilities snapshot" in proc.stderr.decode()
