@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from sentinelx import paths
-from sentinelx.config import ConfigError, Value, write_private
+
+TYPE_CHECKING = False  # typing itself costs the first pong ~3 ms
+if TYPE_CHECKING:
+    from sentinelx.config import Value
+
+# sentinelx.config (~30 ms) is imported where it is used: the capabilities snapshot that
+# `pong` reads checks key shapes with usable() and must not pay for it.
 
 KEY_ENV = "VT_API_KEY"
 KEY_FILE = "vt_api_key"  # VirusTotal's file keeps its first name
@@ -31,6 +37,7 @@ def usable(key: str) -> bool:
 
 
 def _slot(provider: str) -> str:
+    from sentinelx.config import ConfigError
     from sentinelx.enrichment.providers import registry
 
     try:
@@ -52,6 +59,8 @@ def key_envs(provider: str = "virustotal") -> list[str]:
 
 def store_key(key: str, provider: str = "virustotal") -> str:
     """Store a key that could be sent (no format check: see save_key). Returns it trimmed."""
+    from sentinelx.config import ConfigError, write_private
+
     key = key.strip()
     if not key:
         raise ConfigError("the API key is empty")
@@ -64,6 +73,7 @@ def store_key(key: str, provider: str = "virustotal") -> str:
 
 def save_key(provider: str, key: str) -> str:
     """Validate `key` against the provider's documented shape, then store it."""
+    from sentinelx.config import ConfigError
     from sentinelx.enrichment.providers import registry
 
     _slot(provider)

@@ -14,7 +14,7 @@ def test_deep_nesting_and_lone_surrogates_never_kill_the_host(tmp_path: Path) ->
     frames = [
         encode(b"[" * 1000 + b"]" * 1000),
         encode(b'{"id":"\\ud800","type":"ping"}'),
-        encode(b"{\"a\":" * 100_000 + b"1" + b"}" * 100_000),
+        encode(b"{\"a\":" * 40_000 + b"1" + b"}" * 40_000),  # 80,000 values: under the cap
         encode(b'{"id":"x","type":"extract","text":"\\udfff"}'),
         encode({"id": "ok", "type": "ping"}),
     ]
@@ -30,8 +30,9 @@ def test_deep_nesting_and_lone_surrogates_never_kill_the_host(tmp_path: Path) ->
 
 
 def test_a_ping_behind_a_big_frame_is_answered_before_it(tmp_path: Path) -> None:
-    # ~1.7 MB, 40,000 IOCs: checking it took the old loop seconds on the reading thread.
-    iocs = [{"type": "domain", "value": f"host-{i}.example"} for i in range(40_000)]
+    # ~0.7 MB, 16,000 IOCs (80,000 values, under decode.MAX_VALUES): checking one of 10,000
+    # took the old loop seconds on the reading thread.
+    iocs = [{"type": "domain", "value": f"host-{i}.example"} for i in range(16_000)]
     host = HostProcess(host_env(tmp_path))
     try:
         host.send({"id": "warm", "type": "ping"})
@@ -75,3 +76,42 @@ sys.exit(main())
              "sentinelx.enrichment.cache", "sentinelx.enrichment.queue", "sentinelx.pipeline.extract",
              "sentinelx.logs"}
     assert heavy & loaded == set()
+
+
+def test_the_next_start_answers_pong_from_the_snapshot_without_the_providers(tmp_path: Path) -> None:
+    env = host_env(tmp_path)
+    first = subprocess.run(host_cmd(), input=encode({"id": "1", "type": "ping"}),
+                           capture_output=True, env=env, timeout=30)
+    assert (tmp_path / "cache" / "capabilities.json").is_file(), first.stderr.decode()[-2000:]
+    script = """
+import sys
+from sentinelx.native.handlers import core
+real = core.ping
+def spy(*a):
+    real(*a)
+    sys.stderr.write("MODULES " + " ".join(sorted(sys.modules)) + "\\n")
+core.ping = spy
+from sentinelx.cli import main
+sys.argv = ["sentinelx", *sys.argv[1:]]
+sys.exit(main())
+"""
+    second = subprocess.run([sys.executable, "-c", script, *host_cmd()[3:]],
+                            input=encode({"id": "1", "type": "ping"}), capture_output=True,
+                            env=env, timeout=30)
+    assert decode_all(second.stdout) == decode_all(first.stdout)
+    line = next(x for x in second.stderr.decode().splitlines() if x.startswith("MODULES "))
+    loaded = set(line.split()[1:])
+    assert {"sentinelx.config", "sentinelx.enrichment.providers.registry",
+            "sentinelx.enrichment.providers.virustotal", "dataclasses", "typing"} & loaded == set()
+
+
+def test_an_unwritable_cache_dir_costs_the_snapshot_only(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    env = {**host_env(tmp_path), "SENTINELX_CACHE_DIR": str(blocker / "cache")}  # under a file
+    for _ in range(2):
+        proc = subprocess.run(host_cmd(), input=encode({"id": "1", "type": "ping"}),
+                              capture_output=True, env=env, timeout=30)
+        assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+        assert [r["type"] for r in decode_all(proc.stdout)] == ["pong"]
+        assert "cannot store the capabilities snapshot" in proc.stderr.decode()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sentinelx.native.decode import _values_upper_bound
+from sentinelx.native.decode import RequestError, _values_upper_bound, decode
 
 TRICKY = st.text(alphabet=',:[]{}"\\ ab\u00e9', max_size=12)
 VALUES = st.recursive(st.none() | st.booleans() | st.integers() | TRICKY,
@@ -39,3 +40,11 @@ def test_the_bound_never_undercounts(value: Any, ascii_only: bool) -> None:
 def test_separators_inside_strings_do_not_count_when_it_matters() -> None:
     body = json.dumps({"id": "1", "type": "extract", "text": ",:[{" * 100_000 + '\\"'}).encode()
     assert _values_upper_bound(body, 1000) < 10
+
+
+def test_a_flood_is_refused_before_the_frame_is_decoded() -> None:
+    flood = b'{"id":"f1","x":[' + b"1," * 200 + b'"\xff"]}'
+    for body, code in ((flood, "too_complex"), (flood.replace(b"1,", b""), "bad_utf8")):
+        with pytest.raises(RequestError) as e:
+            decode(body, max_values=100)
+        assert e.value.code == code

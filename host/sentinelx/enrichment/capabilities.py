@@ -7,7 +7,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself costs the first pong ~3 ms: only the checker reads these
+if TYPE_CHECKING:
+    from typing import Any
 
 # Bump on any change the extension of an older version cannot read.
 PROTOCOL = 2

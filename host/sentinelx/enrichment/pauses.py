@@ -14,14 +14,14 @@ log = logging.getLogger("sentinelx.quota")
 FILE = "quota_pause.json"
 
 
-def _path() -> Path:
+def path() -> Path:
     return paths.cache_dir() / FILE
 
 
 def read() -> dict[str, float]:
     """provider -> pause end (epoch seconds), only pauses still running."""
     try:
-        data = json.loads(_path().read_text("utf-8"))
+        data = json.loads(path().read_text("utf-8"))
     except (OSError, ValueError, RecursionError):
         return {}
     now = time.time()
@@ -42,6 +42,6 @@ def record(provider: str, until: float | None) -> None:
             data.pop(provider, None)
         else:
             data[provider] = until
-        write_private(_path(), json.dumps(data, sort_keys=True))
+        write_private(path(), json.dumps(data, sort_keys=True))
     except OSError as e:
         log.warning("cannot update %s: %s", FILE, e)

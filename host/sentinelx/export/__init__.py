@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sentinelx.export.base import Format, Options, Rendered, iso_z
-from sentinelx.export.records import load
+if TYPE_CHECKING:
+    from sentinelx.export.base import Format, Options, Rendered
+
+# export.base and export.records (dataclasses, datetime) load on first use: `pong` and the
+# CLI's argument parser only need FORMATS.
+_LAZY = {"Format": "base", "Options": "base", "Rendered": "base"}
 
 # format name -> module (each defines FORMAT); imported on first use
 MODULES = {"csv": "csv_format", "json": "json_format", "stix": "stix21_format",
@@ -33,8 +37,17 @@ def get_format(name: str) -> Format:
     return fmt
 
 
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"sentinelx.export.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def render(records: Iterable[Mapping[str, Any]], fmt: str, options: Options | None = None
            ) -> Rendered:
+    from sentinelx.export.base import Options, Rendered, iso_z
+    from sentinelx.export.records import load
+
     opts = options or Options()
     f = get_format(fmt)
     recs = load(records)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sentinelx.export import FORMATS, Options, Rendered
+from sentinelx.export import FORMATS
 from sentinelx.export.records import VERDICTS
+
+if TYPE_CHECKING:
+    from sentinelx.export.base import Options, Rendered
 
 
 def add_output_arguments(p: argparse.ArgumentParser, *, required: bool) -> None:
@@ -39,6 +42,8 @@ def parse_verdicts(text: str | None) -> frozenset[str] | None:
 
 
 def options(args: argparse.Namespace) -> Options:
+    from sentinelx.export.base import Options
+
     return Options(defang=args.defang, verdicts=parse_verdicts(args.verdict), title=args.title)
 
 

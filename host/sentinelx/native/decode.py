@@ -9,13 +9,20 @@ nothing could encode them back, in a reply, a log line or the cache).
 
 from __future__ import annotations
 
-import json
+import codecs
 import re
-from typing import Any
 
-# The C JSON decoder holds the GIL for a whole document (~0.1 µs per value); past this many
-# values, a ping sent meanwhile would wait more than ~30 ms. Larger lists come in parts.
-MAX_VALUES = 250_000
+from sentinelx.native import bigjson
+
+TYPE_CHECKING = False  # typing itself costs the first pong ~3 ms: only the checker reads these
+if TYPE_CHECKING:
+    from typing import Any
+
+# The C JSON decoder holds the GIL for a whole array or object (~0.1 µs per value): this many
+# values hold it ~10 ms, which a ping sent meanwhile may wait for a few times over (long
+# strings are decoded in slices: bigjson.py). The extension sends enrich lists in 256 KiB
+# parts (~25,000 values at most); larger lists come in more parts.
+MAX_VALUES = 100_000
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TOKENS = (b",", b":", b"[", b"{")
@@ -32,10 +39,6 @@ class RequestError(Exception):
                  request_id: str | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.path, self.request_id = code, message, path, request_id
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def _values_upper_bound(body: bytes, limit: int) -> int:
@@ -74,23 +77,46 @@ def _values_upper_bound(body: bytes, limit: int) -> int:
     return values
 
 
+def _has_surrogate(text: str) -> bool:
+    """A lone surrogate in `text`, searched a slice at a time."""
+    return any(_SURROGATE.search(text, i, i + _SLICE) for i in range(0, len(text), _SLICE))
+
+
 def _lone_surrogate(value: Any) -> str | None:
     """JSON pointer of the first key or string holding a lone surrogate (iterative: any depth)."""
     stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
         node, path = stack.pop()
         if isinstance(node, str):
-            if _SURROGATE.search(node):
+            if _has_surrogate(node):
                 return path or "/"
         elif isinstance(node, dict):
             for k, v in reversed(node.items()):
                 here = f"{path}/{k.replace('~', '~0').replace('/', '~1')}"
-                if _SURROGATE.search(k):
+                if _has_surrogate(k):
                     return here
                 stack.append((v, here))
         elif isinstance(node, list):
             stack.extend((v, f"{path}/{i}") for i, v in reversed(list(enumerate(node))))
     return None
+
+
+def _utf8(body: bytes) -> str:
+    """body.decode("utf-8"), a slice at a time (the interpreter lock is free in between)."""
+    if len(body) <= _SLICE:
+        return body.decode("utf-8")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        return "".join(decoder.decode(body[i:i + _SLICE], i + _SLICE >= len(body))
+                       for i in range(0, len(body), _SLICE))
+    except UnicodeDecodeError:
+        return body.decode("utf-8")  # raises the same error, with its position in the body
+
+
+def _surrogate_escape(body: bytes) -> bool:
+    """Whether body may hold a \\ud800-\\udfff escape (slices overlap by an escape's length)."""
+    return any(_SURROGATE_ESCAPE.search(body, i, i + _SLICE + 5)
+               for i in range(0, len(body), _SLICE))
 
 
 def _printable(text: str) -> str:
@@ -116,17 +142,18 @@ def _peek_id(body: bytes) -> str | None:
 
 
 def decode(body: bytes, max_values: int = MAX_VALUES) -> dict[str, Any]:
-    """The request in `body`; raises RequestError for anything unusable."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise RequestError("bad_utf8", f"frame is not UTF-8 at byte {e.start}") from None
+    """The request in `body`; raises RequestError for anything unusable. A flood of values
+    is refused first: counting needs no decoded copy of the frame."""
     if _values_upper_bound(body, max_values) > max_values:
         raise RequestError("too_complex", f"frame holds more than {max_values:,} JSON values; "
                            "send long lists in parts (see the protocol's `part`/`parts`)",
                            None, _peek_id(body))
     try:
-        request = json.loads(text, parse_constant=_not_json)
+        text = _utf8(body)
+    except UnicodeDecodeError as e:
+        raise RequestError("bad_utf8", f"frame is not UTF-8 at byte {e.start}") from None
+    try:
+        request = bigjson.loads(text)
     except RecursionError:
         raise RequestError("too_deep", "frame nests arrays or objects deeper than the host "
                            "decodes; no request is nested more than 4 levels", None,
@@ -137,7 +164,7 @@ def decode(body: bytes, max_values: int = MAX_VALUES) -> dict[str, Any]:
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
             type(request), "a number")
         raise RequestError("not_object", f"a request must be a JSON object, not {kind}")
-    if _SURROGATE_ESCAPE.search(body):
+    if _surrogate_escape(body):
         where = _lone_surrogate(request)
         if where is not None:
             where = _printable(where[:200]) + ("…" if len(where) > 200 else "")

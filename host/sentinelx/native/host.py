@@ -6,24 +6,28 @@ corrupt the stream.
 
 Start-up does only what the first ping needs: the reading loop starts at once, and once
 the first frame is answered a warm-up thread sets up logging, registers the API key for
-redaction, registers the config and enrich handlers and imports the extraction code.
+redaction, registers the config and enrich handlers, imports the extraction code and
+stores the capabilities snapshot the next start's pong reads (enrichment/capsnap.py).
 A request that needs those handlers waits for it; ping, cancel and extract do not.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
 import threading
-from typing import BinaryIO
 
+from sentinelx.lazylog import LazyLogger
 from sentinelx.native import origin
 from sentinelx.native.handlers import build_dispatcher, register_rest
 from sentinelx.native.server import Dispatcher, HostState, ReplyWriter, error_message, serve
 
-log = logging.getLogger("sentinelx.host")
+TYPE_CHECKING = False  # typing itself costs the first pong ~3 ms: only the checker reads these
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+log = LazyLogger("sentinelx.host")
 
 
 def _claim_stdout() -> BinaryIO:
@@ -57,6 +61,14 @@ def _warm_up(dispatcher: Dispatcher, caller: origin.Caller) -> None:
         log.exception("warm-up failed; requests that need the config will fail")
     finally:
         dispatcher.ready.set()
+    try:  # the next connect's pong reads this instead of importing every provider
+        from sentinelx.enrichment import capsnap
+
+        capsnap.refresh()
+    except OSError as e:  # a read-only or full cache dir: pong builds them each time
+        log.warning("cannot store the capabilities snapshot: %s", e)
+    except Exception:
+        log.exception("could not store the capabilities snapshot; pong builds them each time")
 
 
 def run(argv: list[str]) -> int:

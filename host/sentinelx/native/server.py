@@ -9,19 +9,22 @@ refuses to write a frame the browser would reject.
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Callable
-from typing import Any, BinaryIO, NamedTuple
 
+from sentinelx.lazylog import LazyLogger
 from sentinelx.native import decode, framing
 from sentinelx.native.decode import RequestError
 from sentinelx.native.parts import Assembler
 from sentinelx.protocol import messages, validate
 from sentinelx.protocol.compiled import show
 
-log = logging.getLogger("sentinelx.host")
+TYPE_CHECKING = False  # typing itself costs the first pong ~3 ms: only the checker reads these
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, NamedTuple
+
+log = LazyLogger("sentinelx.host")
 
 MAX_TEXT_BYTES = 8 * 1024 * 1024
 _EARLY_CANCELS = 64
@@ -87,25 +90,32 @@ class ReplyWriter:
         return True
 
 
-# Plain classes and NamedTuples here, not dataclasses: dataclasses imports inspect, ~10 ms
-# that the browser would wait for on every connect.
-class Reply(NamedTuple):
+# Plain classes and namedtuples here, not dataclasses (dataclasses imports inspect, ~10 ms)
+# nor typing.NamedTuple (typing, ~3 ms): the browser would wait for them on every connect.
+if TYPE_CHECKING:
+    class _ReplyFields(NamedTuple):
+        writer: ReplyWriter
+        request_id: str
+
+    class Job(NamedTuple):
+        thread: threading.Thread
+        cancel: threading.Event
+        weight: int = 0
+else:
+    _ReplyFields = namedtuple("Reply", "writer request_id")
+    Job = namedtuple("Job", "thread cancel weight", defaults=(0,))
+
+
+class Reply(_ReplyFields):
     """What a handler uses to answer one request."""
 
-    writer: ReplyWriter
-    request_id: str
+    __slots__ = ()
 
     def send(self, msg_type: str, **fields: Any) -> bool:
         return self.writer.send({"id": self.request_id, "type": msg_type, **fields})
 
     def error(self, code: str, message: str, path: str | None = None) -> bool:
         return self.writer.send(error_message(self.request_id, code, message, path))
-
-
-class Job(NamedTuple):
-    thread: threading.Thread
-    cancel: threading.Event
-    weight: int = 0
 
 
 def job_weight(request: dict[str, Any]) -> int:
@@ -135,12 +145,14 @@ class HostState:
         self.assembler = Assembler(max_text_bytes)
 
 
-Handler = Callable[[HostState, dict[str, Any], Reply, threading.Event], None]
+if TYPE_CHECKING:
+    Handler = Callable[[HostState, dict[str, Any], Reply, threading.Event], None]
 
-
-class Route(NamedTuple):
-    handler: Handler
-    background: bool = False
+    class Route(NamedTuple):
+        handler: Handler
+        background: bool = False
+else:
+    Route = namedtuple("Route", "handler background", defaults=(False,))
 
 
 class Dispatcher:

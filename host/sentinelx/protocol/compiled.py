@@ -17,11 +17,9 @@ failure) and one short sentence that never echoes more than a few characters of 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from sentinelx.protocol.leaves import (
     ANNOTATIONS,
-    Check,
     Problem,
     Unsupported,
     const_enum,
@@ -33,9 +31,16 @@ from sentinelx.protocol.leaves import (
     type_keyword,
 )
 
-__all__ = ["ANNOTATIONS", "Check", "Compiler", "Problem", "Unsupported", "show"]
+__all__ = ["ANNOTATIONS", "Compiler", "Problem", "Unsupported", "show"]
 
-Resolve = Callable[[str, str], tuple[dict[str, Any], str]]  # (ref, base uri) -> (schema, its base)
+TYPE_CHECKING = False  # typing itself costs the first pong ~3 ms: only the checker reads these
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sentinelx.protocol.leaves import Check
+
+    # (ref, base uri) -> (schema, its base)
+    Resolve = Callable[[str, str], tuple[dict[str, Any], str]]
 
 
 def _ok(_: Any) -> None:

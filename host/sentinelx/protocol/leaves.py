@@ -4,8 +4,12 @@ compiled.py: the Problem a check returns and the short rendering of a value in a
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+
+TYPE_CHECKING = False  # typing itself costs the first pong ~3 ms: only the checker reads these
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
 
 # Keywords that never affect validity (draft 2020-12 annotations). `format` is one too:
 # jsonschema asserts it only when given a format_checker, and we give none.
@@ -19,10 +23,17 @@ class Unsupported(Exception):
     """The schema uses a keyword this compiler does not implement."""
 
 
-# NamedTuple, not a dataclass: dataclasses imports inspect, ~10 ms before the first ping.
-class Problem(NamedTuple):
-    path: tuple[str | int, ...]
-    reason: str
+# A namedtuple, not a dataclass: dataclasses imports inspect, ~10 ms before the first ping.
+if TYPE_CHECKING:
+    class _ProblemFields(NamedTuple):
+        path: tuple[str | int, ...]
+        reason: str
+else:
+    _ProblemFields = namedtuple("Problem", "path reason")
+
+
+class Problem(_ProblemFields):
+    __slots__ = ()
 
     def pointer(self, limit: int = 200) -> str:
         """The JSON pointer, cut (with "…") past `limit` characters: a key can be megabytes."""
@@ -30,7 +41,8 @@ class Problem(NamedTuple):
         return text if len(text) <= limit else text[:limit] + "…"
 
 
-Check = Callable[[Any], "Problem | None"]
+if TYPE_CHECKING:
+    Check = Callable[[Any], "Problem | None"]
 
 
 def show(value: Any, limit: int = 40) -> str:

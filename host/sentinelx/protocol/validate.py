@@ -14,33 +14,40 @@ such a schema is used, so the host answers its first ping without loading it.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import posixpath
 import threading
+from collections import namedtuple
 from functools import cache
-from typing import Any, Literal, NamedTuple
 
+from sentinelx.lazylog import LazyLogger
 from sentinelx.protocol import compiled
 
-Direction = Literal["request", "reply"]
+TYPE_CHECKING = False  # typing itself costs the first pong ~3 ms: only the checker reads these
+if TYPE_CHECKING:
+    from typing import Any, Literal, NamedTuple
+
+    Direction = Literal["request", "reply"]
 SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
 MAX_MESSAGE = 300  # characters in a problem sentence
 
-log = logging.getLogger("sentinelx.protocol")
+log = LazyLogger("sentinelx.protocol")
 
 
-# NamedTuples, not dataclasses: dataclasses imports inspect, ~10 ms before the first ping.
-class SchemaProblem(NamedTuple):
-    """Why a message does not fit its schema: a JSON pointer and a human sentence."""
+# namedtuples, not dataclasses: dataclasses imports inspect, ~10 ms before the first ping.
+if TYPE_CHECKING:
+    class SchemaProblem(NamedTuple):
+        """Why a message does not fit its schema: a JSON pointer and a human sentence."""
 
-    path: str
-    message: str
+        path: str
+        message: str
 
-
-class _Schemas(NamedTuple):
-    by_uri: dict[str, dict[str, Any]]
-    typed: dict[tuple[Direction, str], dict[str, Any]]
+    class _Schemas(NamedTuple):
+        by_uri: dict[str, dict[str, Any]]
+        typed: dict[tuple[Direction, str], dict[str, Any]]
+else:
+    SchemaProblem = namedtuple("SchemaProblem", "path message")
+    _Schemas = namedtuple("_Schemas", "by_uri typed")
 
 
 @cache
