@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 # The C JSON decoder holds the GIL for a whole array or object (~0.1 µs per value): this many
 # values hold it ~10 ms, which a ping sent meanwhile may wait for a few times over (long
 # strings are decoded in slices: bigjson.py). The extension sends enrich lists in 256 KiB
-# parts (~25,000 values at most); larger lists come in more parts.
-MAX_VALUES = 100_000
+# parts (~25,000 values at most); larger lists come in more parts. The cap leaves room for the
+# longest list a schema allows in one frame (100,000 history ids: test_decode_fits_schemas.py).
+MAX_VALUES = 110_000
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TOKENS = (b",", b":", b"[", b"{")
