@@ -20,7 +20,8 @@ def _lists(node: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...],
     """(property path, maxItems) of every bounded array of integers in a schema."""
     out = []
     if isinstance(node, dict):
-        if node.get("type") == "array" and "maxItems" in node and node.get("items", {}).get("type") == "integer":
+        ints = node.get("items", {}).get("type") == "integer"
+        if node.get("type") == "array" and "maxItems" in node and ints:
             out.append((path, node["maxItems"]))
         for key, sub in node.get("properties", {}).items():
             out += _lists(sub, (*path, key))
