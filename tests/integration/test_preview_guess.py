@@ -156,3 +156,24 @@ def test_a_preview_of_more_than_10000_iocs_comes_in_parts_and_is_answered(sx_dir
     rows = [i for f in frames for i in f["iocs"]]
     assert [r["ioc"]["value"] for r in rows] == [r["value"] for r in refs]
     assert frames[0]["estimate"]["providers"]["greynoise"]["lookups"] == 15_000
+
+
+def test_a_second_extraction_replaces_the_guess(sx_dirs, host_state, counted):
+    """Two pages in a row: the preview of the first is computed (its guess is gone), the
+    preview of the second comes from its guess; each answer is about its own values."""
+    enrich_env.only_providers("greynoise")
+    state, out = host_state
+    first = extract(state, out)
+    run(core.extract, state, {"id": "y", "type": "extract", "text": page(600).replace("45.", "46.")})
+    second = refs([i for f in decode_all(out.getvalue()) if f["type"] == "extracted" for i in f["iocs"]])
+    assert speculate._guesses[state].done.wait(60)
+    out.seek(0)
+    out.truncate()
+    run(enrich_handlers.preview, state, {"id": "p1", "type": "preview", "iocs": first})
+    assert len(counted) == 3  # two guesses, then the first page's own preview
+    run(enrich_handlers.preview, state, {"id": "p2", "type": "preview", "iocs": second})
+    assert len(counted) == 3  # answered from the second guess
+    frames = decode_all(out.getvalue())
+    for rid, wanted in (("p1", first), ("p2", second)):
+        got = [i["ioc"]["value"] for f in frames if f["id"] == rid for i in f["iocs"]]
+        assert got == [r["value"] for r in wanted]

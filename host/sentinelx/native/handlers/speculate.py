@@ -6,7 +6,7 @@ the reply and builds the request, hundreds of milliseconds at 10,000 IOCs. The h
 time: it computes that preview (include_private and refresh off) and encodes its frames, and a
 `preview` request for exactly that list, within MAX_AGE, only writes them. Any other list, or
 a preview asked later, is computed as before. One guess per host process; each extract
-replaces it and a preview takes it.
+replaces it, the preview it was made for takes it, and one older than MAX_AGE is dropped.
 
 What a guess can miss: a setting changed, or a cache entry expiring, in the second between
 extraction and the request; the same holds between a preview and the user's "Send".
@@ -84,12 +84,19 @@ def take(state: HostState, request_id: str, refs: Sequence[dict[str, str]], *,
          include_private: bool, refresh: bool) -> list[bytes] | None:
     """The frames of a guessed preview if this request names exactly the guessed values
     (pipeline output, so already normal: enrichment/iocs.py), else None: compute it."""
+    if include_private or refresh:
+        return None
+    key = _ref_key(refs)
     with _lock:
-        guess = _guesses.pop(state, None)
-    if guess is None or include_private or refresh:
-        return None
-    if time.monotonic() - guess.made_at > MAX_AGE or guess.key != _ref_key(refs):
-        return None
+        guess = _guesses.get(state)
+        if guess is None:
+            return None
+        if time.monotonic() - guess.made_at > MAX_AGE:
+            del _guesses[state]  # too old to trust
+            return None
+        if guess.key != key:
+            return None  # another list: computed; the guess waits for its own request
+        del _guesses[state]  # used once
     if not guess.done.wait(WAIT) or guess.bodies is None:
         return None
     rid = json.dumps(request_id, ensure_ascii=False).encode()
