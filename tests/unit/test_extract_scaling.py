@@ -136,8 +136,14 @@ def test_cost_grows_linearly(name: str) -> None:
     make = SHAPES[name]
     small, large = make(BASE), make(4 * BASE)
     extract_iocs(small[:1000])  # warm caches (TLD list)
-    ratio = _best_time(large) / max(_best_time(small), 1e-6)
-    # Linear is 4; quadratic would be 16. 6 leaves room for a noisy shared machine.
+    # Linear is 4; quadratic would be 16. 6 leaves room for a noisy shared machine; a ratio over
+    # it is measured again (up to 3 times, the lowest kept): noise inflates one measurement, a
+    # superlinear rule gives ~16 every time.
+    ratio = float("inf")
+    for _ in range(3):
+        ratio = min(ratio, _best_time(large) / max(_best_time(small), 1e-6))
+        if ratio < 6:
+            break
     assert ratio < 6, f"{name}: 4x input cost {ratio:.1f}x"
 
 
