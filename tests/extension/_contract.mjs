@@ -70,6 +70,18 @@ export function combine(outcomes, pending) {
 export function contractHost({ iocs = [], verdicts = {}, enrich = "all", log = [], maxText, protocol, cliPath,
   providers = PROVIDERS, previewEta = 30 } = {}) {
   const partsById = new Map();
+  // A request's whole `iocs` list (enrich, preview), or null while parts are still missing.
+  const assembled = (req) => {
+    if (!(Number.isInteger(req.parts) && req.parts > 1)) return req.iocs;
+    const got = partsById.get(req.id) ?? new Map();
+    got.set(req.part, req.iocs);
+    partsById.set(req.id, got);
+    if (got.size < req.parts) return null;
+    partsById.delete(req.id);
+    const all = [];
+    for (let i = 1; i <= req.parts; i += 1) all.push(...got.get(i));
+    return all;
+  };
   return (req, port) => {
     log.push(req);
     const reply = (m) => port.deliver({ id: req.id, ...m });
@@ -81,15 +93,8 @@ export function contractHost({ iocs = [], verdicts = {}, enrich = "all", log = [
         reply({ type: "extracted", part: 1, parts: 1, iocs });
         break;
       case "preview": {
-        let asked = req.iocs;
-        if (Number.isInteger(req.parts) && req.parts > 1) { // a long list comes in parts
-          const got = partsById.get(req.id) ?? new Map();
-          got.set(req.part, req.iocs);
-          partsById.set(req.id, got);
-          if (got.size < req.parts) break;
-          asked = [];
-          for (let i = 1; i <= req.parts; i += 1) asked.push(...got.get(i));
-        }
+        const asked = assembled(req);
+        if (!asked) break;
         // The real host's `previewed` (PROTOCOL.md): a provider that does not take the type is not listed.
         const out = asked.map((ref) => {
           const full = iocs.find((i) => i.type === ref.type && i.value === ref.value) ?? ioc(ref.type, ref.value);
@@ -106,15 +111,8 @@ export function contractHost({ iocs = [], verdicts = {}, enrich = "all", log = [
         break;
       }
       case "enrich": {
-        let refs = req.iocs;
-        if (Number.isInteger(req.parts) && req.parts > 1) {
-          const got = partsById.get(req.id) ?? new Map();
-          got.set(req.part, req.iocs);
-          partsById.set(req.id, got);
-          if (got.size < req.parts) break;
-          refs = [];
-          for (let i = 1; i <= req.parts; i += 1) refs.push(...got.get(i));
-        }
+        const refs = assembled(req);
+        if (!refs) break;
         if (enrich === "none") break;
         const list = enrich === "first" ? refs.slice(0, 1) : refs;
         for (const ref of list) {
