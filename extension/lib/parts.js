@@ -1,5 +1,6 @@
 // Lists that cross the native-messaging port in parts (part 1..parts, same id): which replies
-// come that way, which requests may be sent that way, and how a long list is cut.
+// come that way, which requests may be sent that way, how a long list is cut, and how a reply
+// in parts is put back together.
 
 /** Reply types whose list field may be split over several parts. */
 export const PART_LISTS = Object.freeze({ extracted: "iocs", previewed: "iocs",
@@ -33,4 +34,36 @@ export function splitByBytes(items, maxBytes) {
   }
   if (chunk.length || !chunks.length) chunks.push(chunk);
   return chunks;
+}
+
+/**
+ * Puts one reply of a PART_LISTS type back together: add() every frame of it; it returns the
+ * whole reply once every part 1..parts is in (the list field concatenated in part order, the
+ * other fields, e.g. `plans` and `estimate`, from part 1), else null. A frame whose part is not
+ * in 1..parts of the first frame, or that repeats a part, is ignored.
+ */
+export class PartsAssembler {
+  constructor(field) {
+    this.field = field;
+    this.parts = null;
+    this.got = new Map(); // part -> frame
+  }
+
+  add(msg) {
+    const n = Number.isInteger(msg.parts) && msg.parts > 1 ? msg.parts : 1;
+    if (n === 1 && this.parts === null) return { ...msg, [this.field]: list(msg, this.field) };
+    if (this.parts === null) this.parts = n;
+    if (n !== this.parts || !Number.isInteger(msg.part) || msg.part < 1 || msg.part > n || this.got.has(msg.part)) {
+      return null;
+    }
+    this.got.set(msg.part, msg);
+    if (this.got.size < n) return null;
+    const all = [];
+    for (let i = 1; i <= n; i += 1) for (const x of list(this.got.get(i), this.field)) all.push(x);
+    return { ...this.got.get(1), [this.field]: all, part: n, parts: n };
+  }
+}
+
+function list(msg, field) {
+  return Array.isArray(msg[field]) ? msg[field] : [];
 }
