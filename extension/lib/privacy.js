@@ -36,8 +36,9 @@ function fin(n) {
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
-/** A provider name as the host spells them (also keeps "__proto__" out of our objects). */
+/** A provider name as the host spells them; never one that reaches an object's prototype. */
 const PROVIDER_NAME = /^[a-z0-9_]{1,64}$/;
+const isProviderName = (n) => typeof n === "string" && PROVIDER_NAME.test(n) && n !== "__proto__";
 
 /**
  * One plan of a `previewed` reply, read once for every IOC that has it: its rows
@@ -48,7 +49,7 @@ const PROVIDER_NAME = /^[a-z0-9_]{1,64}$/;
 export function readPlan(rows) {
   const plan = { send: [], cached: [], withheld: {} };
   for (const a of Array.isArray(rows) ? rows : []) {
-    if (typeof a?.provider !== "string" || !PROVIDER_NAME.test(a.provider)) continue;
+    if (!isProviderName(a?.provider)) continue;
     if (a.action === "send") plan.send.push(a.provider);
     else if (a.action === "cached") plan.cached.push(a.provider);
     else if (a.action === "withheld") plan.withheld[a.provider] = typeof a.reason === "string" ? a.reason : "withheld";
@@ -84,7 +85,8 @@ export function planFromPreview(iocs, reply, prefs, { withheld: already = {} } =
     uses[p] += 1;
   }
   const providers = {};
-  const lane = (name) => providers[name] ?? (providers[name] = { send: 0, cached: 0, eta_seconds: null, types: [] });
+  const lane = (name) => (Object.hasOwn(providers, name) ? providers[name]
+    : (providers[name] = { send: 0, cached: 0, eta_seconds: null, types: [] }));
   let partly = 0;
   plans.forEach((pl, p) => {
     if (!uses[p]) return;
