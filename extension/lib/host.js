@@ -180,7 +180,7 @@ export class HostClient {
           }
           let whole = msg;
           if (PART_LISTS[msg.type]) {
-            assembler ??= new PartsAssembler(PART_LISTS[msg.type]);
+            assembler ??= new PartsAssembler(msg.type);
             whole = assembler.add(msg);
             if (!whole) return;
           }

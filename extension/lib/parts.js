@@ -39,12 +39,15 @@ export function splitByBytes(items, maxBytes) {
 /**
  * Puts one reply of a PART_LISTS type back together: add() every frame of it; it returns the
  * whole reply once every part 1..parts is in (the list field concatenated in part order, the
- * other fields, e.g. `plans` and `estimate`, from part 1), else null. A frame whose part is not
- * in 1..parts of the first frame, or that repeats a part, is ignored.
+ * other fields, e.g. `estimate`, from part 1), else null. A frame whose part is not in 1..parts
+ * of the first frame, or that repeats a part, is ignored. `previewed` parts are self-contained
+ * (PROTOCOL.md "preview"): each one's `plan` numbers index its own `plans`, so they are
+ * renumbered into the whole reply's `plans`.
  */
 export class PartsAssembler {
-  constructor(field) {
-    this.field = field;
+  constructor(type) {
+    this.type = type;
+    this.field = PART_LISTS[type];
     this.parts = null;
     this.got = new Map(); // part -> frame
   }
@@ -58,10 +61,31 @@ export class PartsAssembler {
     }
     this.got.set(msg.part, msg);
     if (this.got.size < n) return null;
+    const frames = Array.from({ length: n }, (_, i) => this.got.get(i + 1));
+    if (this.type === "previewed") return { ...frames[0], ...joinPreviewed(frames), part: n, parts: n };
     const all = [];
-    for (let i = 1; i <= n; i += 1) for (const x of list(this.got.get(i), this.field)) all.push(x);
-    return { ...this.got.get(1), [this.field]: all, part: n, parts: n };
+    for (const f of frames) for (const x of list(f, this.field)) all.push(x);
+    return { ...frames[0], [this.field]: all, part: n, parts: n };
   }
+}
+
+/** `plans` of every part one after the other; each IOC's `plan` moved to its part's place there. */
+function joinPreviewed(frames) {
+  const plans = [];
+  const iocs = [];
+  for (const f of frames) {
+    const own = list(f, "plans");
+    const base = plans.length;
+    for (const p of own) plans.push(p);
+    for (const item of list(f, "iocs")) {
+      if (!item || typeof item !== "object") continue;
+      const p = item.plan;
+      // An index outside its own part's plans must not land on another part's plan.
+      const ok = Number.isInteger(p) && p >= 0 && p < own.length;
+      iocs.push(ok && base === 0 ? item : { ...item, plan: ok ? p + base : -1 });
+    }
+  }
+  return { plans, iocs };
 }
 
 function list(msg, field) {

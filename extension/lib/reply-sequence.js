@@ -23,9 +23,8 @@ export class ReplySequence {
   take(msg) {
     if (this.done || msg?.type !== this.kinds[this.next]) return this.done;
     let whole = msg;
-    const field = PART_LISTS[msg.type];
-    if (field) {
-      this.assembler ??= new PartsAssembler(field);
+    if (PART_LISTS[msg.type]) {
+      this.assembler ??= new PartsAssembler(msg.type);
       whole = this.assembler.add(msg);
       if (!whole) return false;
     }

@@ -345,8 +345,8 @@ def chunked(items: list[dict[str, Any]], size: int = 2000) -> list[list[dict[str
 
 def previewed(rid: str, cfg: dict[str, Any], refs: list[dict[str, Any]], *, include_private: bool) -> None:
     """The compact `previewed` (protocol 3): the distinct plans, each IOC once with its plan's
-    index, and the estimate; in parts, `plans` and `estimate` in every part. As the real host,
-    a provider that does not take the type is not listed."""
+    index, and the estimate (in every part). As the real host, a provider that does not take the
+    type is not listed."""
     plans: list[list[dict[str, Any]]] = []
     index: dict[str, int] = {}
     out: list[dict[str, Any]] = []
@@ -374,9 +374,12 @@ def previewed(rid: str, cfg: dict[str, Any], refs: list[dict[str, Any]], *, incl
     estimate = {"lookups": sum(lanes.values()), "seconds": max([15 * k for k in lanes.values()] or [0]),
                 "providers": per}
     parts = chunked(out, 5000)
-    for n, c in enumerate(parts, 1):
-        send({"id": rid, "type": "previewed", "part": n, "parts": len(parts), "plans": plans, "iocs": c,
-              "estimate": estimate})
+    for n, chunk in enumerate(parts, 1):
+        # Self-contained parts, as the host sends them: only the plans this part's IOCs use.
+        own: dict[int, int] = {}
+        items = [{**i, "plan": own.setdefault(i["plan"], len(own))} for i in chunk]
+        send({"id": rid, "type": "previewed", "part": n, "parts": len(parts),
+              "plans": [plans[k] for k in own], "iocs": items, "estimate": estimate})
 
 
 def config_request(cfg: dict[str, Any], req: dict[str, Any]) -> None:

@@ -97,10 +97,20 @@ export function previewedBody(refs, { iocs = [], providers = PROVIDERS, includeP
     lookups: Object.values(lanes).reduce((n, l) => n + l.lookups, 0), seconds: eta, providers: lanes } };
 }
 
-/** Send a `previewed` body in `parts` parts: `iocs` split, `plans` and `estimate` in every part. */
+/**
+ * Send a `previewed` body in `parts` parts as the host does: `iocs` split, each part
+ * self-contained (only the plans its IOCs use, numbered from 0 in it), `estimate` in every part.
+ */
 function sendPreviewed(reply, body, parts) {
-  cut(body.iocs, parts).forEach((chunk, i) =>
-    reply({ type: "previewed", part: i + 1, parts, plans: body.plans, iocs: chunk, estimate: body.estimate }));
+  cut(body.iocs, parts).forEach((chunk, i) => {
+    const own = new Map(); // plan index in body -> in this part
+    const iocs = chunk.map((it) => {
+      if (!own.has(it.plan)) own.set(it.plan, own.size);
+      return { ...it, plan: own.get(it.plan) };
+    });
+    reply({ type: "previewed", part: i + 1, parts, plans: [...own.keys()].map((p) => body.plans[p]), iocs,
+      estimate: body.estimate });
+  });
 }
 
 /**

@@ -384,7 +384,9 @@ test("a long standalone preview list (a page's request) goes in parts under the 
   for (const f of frames) assert.ok(new TextEncoder().encode(JSON.stringify(f)).length < 2048 + 200);
   assert.equal(res.reply.iocs.length, 400, "both parts of the reply");
   assert.deepEqual(res.reply.iocs.map((i) => i.value), many.map((i) => i.value));
-  assert.equal(res.reply.plans.length, 1, "one distinct plan for 400 domains");
+  assert.equal(res.reply.plans.length, 2, "one distinct plan for 400 domains, in each of the two parts");
+  assert.deepEqual(res.reply.plans[0], res.reply.plans[1]);
+  assert.deepEqual(res.reply.iocs.map((i) => i.plan), many.map((_, n) => (n < 200 ? 0 : 1)), "renumbered to its part's plan");
 });
 
 test("popup closed and reopened: the new popup gets everything streamed meanwhile", async () => {

@@ -184,15 +184,17 @@ const PLANS = [[{ provider: "virustotal", action: "send", sends: "the domain" }]
 const ESTIMATE = { lookups: 2, seconds: 5, providers: { virustotal: { lookups: 2, seconds: 5, remaining_today: 3, paused_until: null } } };
 const ref = (v, plan = 0) => ({ type: "domain", value: v, plan });
 
-test("a standalone preview's compact reply in parts: iocs concatenated, plans and estimate from part 1", async () => {
+test("a standalone preview's compact reply in parts: each part's plans are its own, renumbered into one list", async () => {
   const { c, ports } = client();
   const p = c.call("preview", { iocs: [] });
   const id = ports[0].sent[0].id;
-  ports[0].deliver({ id, type: "previewed", part: 2, parts: 2, plans: [["a later part"]], iocs: [ref("b.com", 1)], estimate: {} });
-  ports[0].deliver({ id, type: "previewed", part: 1, parts: 2, plans: PLANS, iocs: [ref("a.com")], estimate: ESTIMATE });
+  const later = [[{ provider: "urlhaus", action: "cached" }]];
+  ports[0].deliver({ id, type: "previewed", part: 2, parts: 2, plans: later, iocs: [ref("b.com"), ref("c.com", 1)], estimate: ESTIMATE });
+  ports[0].deliver({ id, type: "previewed", part: 1, parts: 2, plans: PLANS, iocs: [ref("a.com", 1)], estimate: ESTIMATE });
   const r = await p;
-  assert.deepEqual(r.iocs, [ref("a.com"), ref("b.com", 1)]);
-  assert.deepEqual(r.plans, PLANS);
+  assert.deepEqual(r.plans, [...PLANS, ...later]);
+  assert.deepEqual(r.iocs, [ref("a.com", 1), ref("b.com", 2), ref("c.com", -1)],
+    "b.com names part 2's plan 0; c.com's index is outside part 2's own plans, so it names none");
   assert.deepEqual(r.estimate, ESTIMATE);
 });
 
@@ -219,8 +221,8 @@ test("extract with preview: the extracted parts resolve first, then the previewe
   ports[0].deliver({ id, type: "previewed", part: 1, parts: 2, plans: PLANS, iocs: [ref("a.com")], estimate: ESTIMATE });
   const pv = await previewed;
   assert.deepEqual(order, ["extracted", "previewed"]);
-  assert.deepEqual(pv.iocs, [ref("a.com"), ref("b.com", 1)]);
-  assert.deepEqual(pv.plans, PLANS);
+  assert.deepEqual(pv.iocs, [ref("a.com"), ref("b.com", 3)]);
+  assert.deepEqual(pv.plans, [...PLANS, ...PLANS]);
   assert.deepEqual(pv.estimate, ESTIMATE);
   assert.equal(c.pending.size, 0);
   ports[0].deliver({ id, type: "previewed", part: 1, parts: 1, plans: [], iocs: [], estimate: {} }); // late: ignored
@@ -275,11 +277,11 @@ test("parts of a reply: a part out of range, repeated, of another count or not a
     { part: 1, parts: 1, iocs: ["single"] },
     { part: 3, parts: 3, iocs: "not a list" },
   ];
-  const asm = new PartsAssembler("iocs");
+  const asm = new PartsAssembler("extracted");
   for (const f of frames) assert.equal(asm.add({ type: "extracted", ...f }), null, JSON.stringify(f));
-  const whole = asm.add({ type: "extracted", part: 1, parts: 3, iocs: ["a"], plans: ["from part 1"] });
+  const whole = asm.add({ type: "extracted", part: 1, parts: 3, iocs: ["a"], note: "from part 1" });
   assert.deepEqual(whole.iocs, ["a", "b"], "a part that is not a list adds nothing");
-  assert.deepEqual(whole.plans, ["from part 1"]);
+  assert.equal(whole.note, "from part 1");
   assert.deepEqual([whole.part, whole.parts], [3, 3]);
 });
 
@@ -288,24 +290,36 @@ test("parts of a reply in any order, with junk frames between, give every item o
   const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
   for (let round = 0; round < 300; round += 1) {
     const parts = 1 + rnd(6);
-    const lists = Array.from({ length: parts }, (_, i) => Array.from({ length: rnd(4) }, (_, j) => `${i}.${j}`));
-    const frames = lists.map((iocs, i) => ({ type: "previewed", part: i + 1, parts, iocs, plans: [[i]] }));
+    // A previewed part: its own plans, and IOCs naming them (or, hostile, an index out of its range).
+    const mk = (i) => {
+      const plans = Array.from({ length: rnd(3) }, (_, k) => [{ provider: `p${i}_${k}`, action: "send" }]);
+      const iocs = Array.from({ length: rnd(4) }, (_, j) => ({ type: "domain", value: `${i}.${j}`,
+        plan: rnd(5) === 0 ? plans.length + rnd(3) : rnd(Math.max(plans.length, 1)) }));
+      return { type: "previewed", part: i + 1, parts, plans, iocs, estimate: { seconds: i } };
+    };
+    const ordered = Array.from({ length: parts }, (_, i) => mk(i));
+    const frames = [...ordered];
     for (let i = frames.length - 1; i > 0; i -= 1) {
       const j = rnd(i + 1);
       [frames[i], frames[j]] = [frames[j], frames[i]];
     }
-    const asm = new PartsAssembler("iocs");
+    const asm = new PartsAssembler("previewed");
     let whole = null;
     frames.forEach((f, n) => {
       // Junk around the real frames; a repeat of the first frame must not count twice.
-      if (n > 0 && parts > 1) assert.equal(asm.add({ ...frames[0], iocs: ["dup"] }), null);
+      if (n > 0 && parts > 1) assert.equal(asm.add({ ...frames[0], iocs: [{ value: "dup" }] }), null);
       if (parts > 1) assert.equal(asm.add({ ...f, part: parts + 1 + rnd(3) }), null);
       const out = asm.add(f);
       if (n < frames.length - 1) assert.equal(out, null, `round ${round}`);
       else whole = out;
     });
-    assert.deepEqual(whole.iocs, lists.flat(), `round ${round}`);
-    assert.deepEqual(whole.plans, [[0]], "plans of part 1");
+    // Every IOC once, in part order, naming the same plan it named in its own part (or none).
+    const want = ordered.flatMap((f) => f.iocs.map((i) => ({ value: i.value,
+      plan: i.plan < f.plans.length ? f.plans[i.plan] : undefined })));
+    const got = whole.iocs.map((i) => ({ value: i.value, plan: i.plan >= 0 ? whole.plans[i.plan] : undefined }));
+    assert.deepEqual(got, want, `round ${round}`);
+    assert.deepEqual(whole.plans, ordered.flatMap((f) => f.plans));
+    assert.deepEqual(whole.estimate, { seconds: 0 }, "estimate of part 1");
   }
 });
 
