@@ -97,8 +97,9 @@ def test_extract_with_preview_then_compact_previewed_in_parts(stand: Stand) -> N
     rows = whole(previews)
     offered = [(i["type"], i["value"]) for i in extracted if not i["private"]]
     assert [(t, v) for t, v, _ in rows] == offered, "the non-private IOCs, in extraction order"
-    assert ("ipv4", "10.1.2.3") not in offered and ("ipv4", "10.1.2.3") in [(i["type"], i["value"]) for i in extracted]
-    plan = dict(((t, v), r) for t, v, r in rows)
+    found = [(i["type"], i["value"]) for i in extracted]
+    assert ("ipv4", "10.1.2.3") in found and ("ipv4", "10.1.2.3") not in offered
+    plan = {(t, v): r for t, v, r in rows}
     assert [a["provider"] for a in plan[("cve", "CVE-2021-44228")]] == ["nvd"]
     assert {a["action"] for a in plan[("domain", domains[0])]} == {"send"}
     assert len({m["estimate"]["lookups"] for m in previews}) == 1, "the same estimate in every part"
@@ -111,7 +112,8 @@ def test_extract_without_preview_sends_no_previewed(stand: Stand) -> None:
 
 
 def test_private_ones_are_offered_when_allowed_and_standalone_preview_is_compact(stand: Stand) -> None:
-    stand.ask({"id": "5", "type": "extract", "text": "10.1.2.3 1.2.3.4", "preview": {"include_private": True}})
+    stand.ask({"id": "5", "type": "extract", "text": "10.1.2.3 1.2.3.4",
+               "preview": {"include_private": True}})
     rows = whole(stand.until("5", "previewed")[1:])
     assert [v for _, v, _ in rows] == ["10.1.2.3", "1.2.3.4"]
     stand.ask({"id": "6", "type": "preview", "iocs": [{"type": "ipv4", "value": "1.2.3.4"},
