@@ -5,7 +5,7 @@ import { loadPrefs } from "./prefs.js";
 import { candidates, iocRefs, planFromPreview } from "./privacy.js";
 import { protocolProblem } from "./protocol.js";
 import {
-  TERMINAL_PHASES, applyEnrichMessage, isSettled, newSession, remainingKeys, setExtracted,
+  PREVIEW_FIELDS, TERMINAL_PHASES, applyEnrichMessage, isSettled, newSession, remainingKeys, setExtracted,
 } from "./state.js";
 import { historySource, sourceOf } from "./tabs.js";
 
@@ -150,11 +150,18 @@ export class EnrichFlow {
         if (!this.current(sid)) return this.state;
         plan = planFromPreview(iocs, preview, prefs, { withheld: cands.withheld });
       }
+      if (plan.ask && plan.send.length && opts.confirm !== true) {
+        // The popup already has the IOCs: the preview is a patch of what changed, not a copy of
+        // 12,000 IOCs for it to clone and redraw.
+        this.store.update(sid, (s) => {
+          setExtracted(s, iocs, plan);
+          s.phase = "preview";
+        }, { fields: PREVIEW_FIELDS });
+        return this.store.whenSettled();
+      }
       this.store.update(sid, (s) => setExtracted(s, iocs, plan));
       if (plan.send.length === 0) {
         this.store.update(sid, (s) => { s.phase = "done"; });
-      } else if (plan.ask && opts.confirm !== true) {
-        this.store.update(sid, (s) => { s.phase = "preview"; });
       } else {
         this.startEnrich(sid, plan.send, { prefs });
       }

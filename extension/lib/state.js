@@ -39,6 +39,9 @@ export function newSession(sid, source, now) {
   };
 }
 
+/** The fields setExtracted changes besides the small ones (for a keyed patch to the popup). */
+export const PREVIEW_FIELDS = Object.freeze(["plan", "withheld", "preview"]);
+
 export function setExtracted(state, iocs, plan) {
   state.iocs = iocs;
   state.plan = plan.send;

@@ -8,8 +8,11 @@ import { statusLine } from "../../extension/lib/ui/status.js";
 import { badgeKeyFor } from "../../extension/lib/badges.js";
 import { PREFS_KEY } from "../../extension/lib/prefs.js";
 import { SESSION_KEY } from "../../extension/lib/state.js";
+import { parseHTML } from "linkedom";
+import { readCapabilities } from "../../extension/lib/capabilities.js";
+import { PopupApp } from "../../extension/lib/ui/app.js";
 import { fakeNative, makeApi, portPair, until } from "./_fakes.mjs";
-import { contractHost, ioc } from "./_contract.mjs";
+import { contractHost, ioc, pongMsg } from "./_contract.mjs";
 
 const TAB = { id: 7, title: "Threat report", url: "https://blog.example/report" };
 const IOCS = [
@@ -148,6 +151,42 @@ test("the popup gets keyed patches: one streamed result carries only its own IOC
   assert.deepEqual(Object.keys(patch.results), ["domain:bad.example"]);
   assert.equal(patch.state, undefined, "no copy of the whole state");
   assert.equal(patch.fields.phase, "enriching");
+});
+
+/** A popup (PopupApp on linkedom) fed the given messages; its preview panel's text. */
+function previewSeenBy(messages) {
+  const { document } = parseHTML('<!doctype html><html><body><main id="app"></main></body></html>');
+  const app = new PopupApp(document, document.getElementById("app"), { send: () => {}, copy: () => {} });
+  for (const m of messages) {
+    const msg = structuredClone(m);
+    if (msg.type === "state") msg.host = { caps: readCapabilities(pongMsg("x")) };
+    app.onMessage(msg);
+  }
+  return document.getElementById("preview")?.textContent ?? null;
+}
+
+test("an open popup gets the preview as a patch (no second copy of the IOCs) and draws it as from the whole state", async () => {
+  const { native, release } = holdingPreview();
+  const { api, controller } = setup({ native });
+  const { received } = attach(api, controller);
+  const done = controller.enrichText("the report");
+  await until(() => received.some((m) => m.type === "state" && m.state?.iocs?.length === IOCS.length), { what: "list" });
+  const before = received.length;
+  release();
+  const s = await done;
+  assert.equal(s.phase, "preview");
+  await until(() => received.length > before && received.at(-1).fields?.phase === "preview", { what: "the preview patch" });
+  const after = received.slice(before);
+  assert.deepEqual(after.map((m) => m.type), ["patch"], "one patch, no whole state");
+  const [patch] = after;
+  assert.equal(patch.iocs, undefined, "the IOCs are not sent again");
+  assert.deepEqual(patch.fields.plan, s.plan);
+  assert.deepEqual(patch.fields.withheld, s.withheld);
+  assert.deepEqual(patch.fields.preview, s.preview);
+  const drawn = previewSeenBy(received);
+  assert.match(drawn, /VirusTotal: 3 to send/);
+  assert.equal(drawn, previewSeenBy([{ type: "state", state: controller.getState() }]),
+    "the same preview as a popup opened now, on the whole state");
 });
 
 test("previewMode never: enrich at once without a preview; threshold: ask only above N values leaving", async () => {
