@@ -11,7 +11,7 @@
 // - The port is opened on demand and re-opened after a disconnect. A disconnect rejects every
 //   pending request with a HostError whose `kind` tells the UI what to show.
 
-import { ENRICH_PART_BYTES, PART_LISTS, PART_REQUESTS, PartsAssembler, splitByBytes } from "./parts.js";
+import { ENRICH_PART_BYTES, PART_LISTS, PartsAssembler, requestFrames } from "./parts.js";
 import { HostError, classifyDisconnect } from "./host-error.js";
 import { ReplySequence } from "./reply-sequence.js";
 
@@ -244,17 +244,7 @@ export class HostClient {
 
   /** Post a request; a long `iocs` list (enrich, preview) goes in frames with `part`/`parts`. */
   postInParts(id, type, fields) {
-    if (!PART_REQUESTS.has(type) || !Array.isArray(fields?.iocs)) {
-      this.post({ id, type, ...fields });
-      return;
-    }
-    const { iocs, ...rest } = fields;
-    const chunks = splitByBytes(iocs, this.partBytes);
-    chunks.forEach((chunk, i) => {
-      const msg = { id, type, ...rest, iocs: chunk };
-      if (chunks.length > 1) Object.assign(msg, { part: i + 1, parts: chunks.length });
-      this.post(msg);
-    });
+    for (const frame of requestFrames(id, type, fields, this.partBytes)) this.post(frame);
   }
 
   /**

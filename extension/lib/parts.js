@@ -36,6 +36,15 @@ export function splitByBytes(items, maxBytes) {
   return chunks;
 }
 
+/** The frames of a request: a long `iocs` list (PART_REQUESTS) in several, with `part`/`parts`. */
+export function requestFrames(id, type, fields, maxBytes) {
+  if (!PART_REQUESTS.has(type) || !Array.isArray(fields?.iocs)) return [{ id, type, ...fields }];
+  const { iocs, ...rest } = fields;
+  const chunks = splitByBytes(iocs, maxBytes);
+  if (chunks.length === 1) return [{ id, type, ...rest, iocs }];
+  return chunks.map((chunk, i) => ({ id, type, ...rest, iocs: chunk, part: i + 1, parts: chunks.length }));
+}
+
 /**
  * Puts one reply of a PART_LISTS type back together: add() every frame of it; it returns the
  * whole reply once every part 1..parts is in (the list field concatenated in part order, the
