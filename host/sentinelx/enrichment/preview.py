@@ -134,6 +134,8 @@ def wire_parts(out: dict[str, Any], budget: int) -> list[tuple[list[Any], list[d
     each part carries the plans its own IOCs use, renumbered from 0 (however many distinct
     plans an unevenly filled cache makes, no part outgrows the browser's frame limit)."""
     plans = out["plans"]
+    if len(dumps(plans)) + len(dumps(out["iocs"])) <= budget:  # the usual case: one frame
+        return [(plans, out["iocs"])]
     sizes = [len(dumps(p)) + 1 for p in plans]
     groups: list[tuple[list[Any], list[dict[str, Any]]]] = []
     local: dict[int, int] = {}  # this part's number of each plan it carries
