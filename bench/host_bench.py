@@ -115,7 +115,8 @@ class Host:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=env)
         self.cond = threading.Condition()
-        self.seen: dict[str, float] = {}
+        self.seen: dict[str, float] = {}  # "id:type" -> when the first such frame came
+        self.last: dict[str, float] = {}  # ... and the last one (a reply in parts)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -125,7 +126,11 @@ class Host:
             body = out.read(struct.unpack("=I", head)[0])
             msg = json.loads(body)
             with self.cond:
-                self.seen.setdefault(f"{msg.get('id')}:{msg.get('type')}", time.perf_counter())
+                key, now = f"{msg.get('id')}:{msg.get('type')}", time.perf_counter()
+                self.seen.setdefault(key, now)
+                self.last[key] = now
+                if msg.get("part", 1) == msg.get("parts", 1):
+                    self.seen.setdefault(key + ":whole", now)
                 self.cond.notify_all()
 
     def send(self, body: bytes) -> None:

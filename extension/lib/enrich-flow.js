@@ -1,13 +1,13 @@
-// The enrich flow: read text -> extract -> preview (what goes where) -> enrich (streamed) -> end.
+// The enrich flow: read text -> extract, with the preview of what goes where -> enrich (streamed) -> end.
 import { errorFromException } from "./errors.js";
 import { utf8Bytes } from "./format.js";
 import { loadPrefs } from "./prefs.js";
 import { candidates, iocRefs, planFromPreview } from "./privacy.js";
 import { protocolProblem } from "./protocol.js";
 import {
-  TERMINAL_PHASES, applyEnrichMessage, isSettled, newSession, remainingKeys, setExtracted,
+  PREVIEW_FIELDS, TERMINAL_PHASES, applyEnrichMessage, isSettled, newSession, remainingKeys, setExtracted,
 } from "./state.js";
-import { sourceOf } from "./tabs.js";
+import { historySource, sourceOf } from "./tabs.js";
 
 /** Used when the host's pong carries no limits (it always should). */
 export const DEFAULT_MAX_TEXT_BYTES = 1024 * 1024;
@@ -114,6 +114,7 @@ export class EnrichFlow {
       s.phase = "extracting";
       s.textBytes = bytes;
     });
+    let request = null;
     try {
       const pong = await this.host.hello();
       const outdated = protocolProblem(pong);
@@ -127,38 +128,60 @@ export class EnrichFlow {
         this.store.fail(sid, { kind: "text_too_large", bytes, limit: max });
         return this.store.whenSettled();
       }
-      const reply = await this.host.call("extract", { text });
-      if (this.state?.sid !== sid) return this.state;
+      // Protocol 3: the host's preview of what goes where rides on `extract` (same id, after the
+      // `extracted` parts), so it needs the prefs first; "never" asks for no preview at all.
+      const prefs = await loadPrefs(this.api.storage.local);
+      if (!this.current(sid)) return this.state;
+      const ask = prefs.previewMode !== "never";
+      const fields = ask ? { text, preview: { include_private: prefs.sendPrivate === true } } : { text };
+      request = this.host.replies("extract", fields, ask ? ["extracted", "previewed"] : ["extracted"]);
+      const [extracted, previewed] = request.replies;
+      const reply = await extracted;
+      if (!this.current(sid)) return this.state;
       const iocs = reply.iocs ?? [];
       // Show what was found at once; the privacy preview of a big page takes a moment longer.
       this.store.update(sid, (s) => { s.iocs = iocs; });
-      const prefs = await loadPrefs(this.api.storage.local);
       const cands = candidates(iocs, prefs);
       let plan;
-      if (prefs.previewMode === "never" || cands.keys.length === 0) {
+      if (!ask || cands.keys.length === 0) {
         plan = { send: cands.keys, withheld: cands.withheld, preview: null, ask: false };
       } else {
-        const preview = await this.host.call("preview", {
-          iocs: iocRefs(iocs, cands.keys), include_private: prefs.sendPrivate === true });
-        if (this.state?.sid !== sid) return this.state;
+        const preview = await previewed;
+        if (!this.current(sid)) return this.state;
         plan = planFromPreview(iocs, preview, prefs, { withheld: cands.withheld });
+      }
+      if (plan.ask && plan.send.length && opts.confirm !== true) {
+        // The popup already has the IOCs: the preview is a patch of what changed, not a copy of
+        // 12,000 IOCs for it to clone and redraw.
+        this.store.update(sid, (s) => {
+          setExtracted(s, iocs, plan);
+          s.phase = "preview";
+        }, { fields: PREVIEW_FIELDS });
+        return this.store.whenSettled();
       }
       this.store.update(sid, (s) => setExtracted(s, iocs, plan));
       if (plan.send.length === 0) {
         this.store.update(sid, (s) => { s.phase = "done"; });
-      } else if (plan.ask && opts.confirm !== true) {
-        this.store.update(sid, (s) => { s.phase = "preview"; });
       } else {
         this.startEnrich(sid, plan.send, { prefs });
       }
     } catch (err) {
       const e = this.error(err);
       if (e.kind === "text_too_large") e.bytes = bytes;
-      this.store.fail(sid, e);
+      // A failure after the user cancelled does not undo the cancel.
+      if (this.state?.phase !== "cancelled") this.store.fail(sid, e);
+    } finally {
+      request?.abandon(); // a preview nobody waits for any more (cancelled, replaced, not needed)
     }
     const s = this.state;
     if (s && s.sid === sid && s.phase === "enriching") return s;
     return this.store.whenSettled();
+  }
+
+  /** Still the session `sid`, still extracting (not cancelled, failed or replaced meanwhile)? */
+  current(sid) {
+    const s = this.state;
+    return Boolean(s && s.sid === sid && s.phase === "extracting");
   }
 
   /** The user confirmed the preview; `keys` (optional) is the subset they left ticked. */
@@ -288,26 +311,4 @@ export class EnrichFlow {
     }
     return { ok: true };
   }
-}
-
-/**
- * The page the IOCs came from, for the host's history run: its title, and its http(s) URL
- * without credentials (the host keeps the URL only if the user turned on history.keep_page_url).
- */
-export function historySource(source) {
-  const out = {};
-  if (typeof source?.title === "string" && source.title.trim()) out.source_title = source.title.slice(0, 2048);
-  if (typeof source?.url === "string") {
-    try {
-      const u = new URL(source.url);
-      if (u.protocol === "https:" || u.protocol === "http:") {
-        u.username = "";
-        u.password = "";
-        out.source_url = u.href.slice(0, 2048);
-      }
-    } catch {
-      // not a URL: nothing to keep
-    }
-  }
-  return out;
 }

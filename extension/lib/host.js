@@ -1,45 +1,24 @@
 // The one native-messaging port to com.sentinelx.host, with request/reply correlation by id.
 //
 // - call(): one request, one reply (ping, config.*, cancel, preview...); list replies
-//   (`extracted`, `preview`) may come in several parts (part 1..parts), concatenated in order,
-//   and so may a `preview` request's `iocs` (PART_REQUESTS).
+//   (`extracted`, `previewed`) may come in several parts (part 1..parts), concatenated in order,
+//   and a `preview` request's `iocs` may be sent so (PART_REQUESTS).
+// - replies(): one request, several replies in turn (`extract` with `preview`: `extracted`,
+//   then `previewed`), one promise each.
 // - stream(): an `enrich` request whose replies (result*, results*, progress*, then summary) are
 //   passed to a callback as they arrive; `done` settles on the summary or on an error reply.
 //   A long `iocs` list is sent in parts (`part`/`parts`, same id); the host assembles them.
 // - The port is opened on demand and re-opened after a disconnect. A disconnect rejects every
 //   pending request with a HostError whose `kind` tells the UI what to show.
 
-import { ENRICH_PART_BYTES, PART_LISTS, PART_REQUESTS, splitByBytes } from "./parts.js";
+import { ENRICH_PART_BYTES, PART_LISTS, PartsAssembler, requestFrames } from "./parts.js";
+import { HostError, classifyDisconnect } from "./host-error.js";
+import { ReplySequence } from "./reply-sequence.js";
 
 export const HOST_NAME = "com.sentinelx.host";
 
 export { ENRICH_PART_BYTES, PART_LISTS, PART_REQUESTS, splitByBytes } from "./parts.js";
-
-export class HostError extends Error {
-  /** kind: host_missing | host_forbidden | host_crashed | timeout | reply */
-  constructor(kind, message, reply = null) {
-    super(message || kind);
-    this.name = "HostError";
-    this.kind = kind;
-    this.reply = reply; // the host's error reply, for kind "reply"
-  }
-}
-
-/**
- * Map a disconnect to an error kind.
- * Chrome: runtime.lastError.message, e.g. "Specified native messaging host not found.",
- * "Access to the specified native messaging host is forbidden.", "Native host has exited.",
- * "Failed to start native messaging host.", "Error when communicating with the native messaging host.".
- * Firefox: port.error.message, e.g. "No such native application com.sentinelx.host".
- */
-export function classifyDisconnect(message, { receivedAny, elapsedMs, quickFailMs, orphanCode }) {
-  const m = String(message ?? "");
-  if (/not found|no such native application|failed to start/i.test(m)) return "host_missing";
-  if (orphanCode === "origin_forbidden" || /forbidden/i.test(m)) return "host_forbidden";
-  // A port that closes right away without ever answering: the host cannot start.
-  if (!receivedAny && elapsedMs <= quickFailMs) return "host_missing";
-  return "host_crashed";
-}
+export { HostError, classifyDisconnect } from "./host-error.js";
 
 export class HostClient {
   /**
@@ -189,9 +168,8 @@ export class HostClient {
    */
   call(type, fields = {}, { timeoutMs } = {}) {
     const id = this.nextId();
-    const limit = timeoutMs ?? (type === "extract" ? this.extractTimeoutMs : this.callTimeoutMs);
     return new Promise((resolve, reject) => {
-      const parts = new Map();
+      let assembler = null;
       const clear = this.register(id, {
         fail: reject,
         onMessage: (msg) => {
@@ -200,15 +178,11 @@ export class HostClient {
             reject(new HostError("reply", msg.message, msg));
             return;
           }
-          const field = PART_LISTS[msg.type];
-          if (field && Number.isInteger(msg.parts) && msg.parts > 1) {
-            parts.set(msg.part, Array.isArray(msg[field]) ? msg[field] : []);
-            if (parts.size < msg.parts) return;
-            const all = [];
-            for (let i = 1; i <= msg.parts; i += 1) for (const x of parts.get(i) ?? []) all.push(x);
-            clear();
-            resolve({ ...msg, [field]: all, part: msg.parts });
-            return;
+          let whole = msg;
+          if (PART_LISTS[msg.type]) {
+            assembler ??= new PartsAssembler(msg.type);
+            whole = assembler.add(msg);
+            if (!whole) return;
           }
           clear();
           if (msg.type === "pong") {
@@ -217,9 +191,9 @@ export class HostClient {
             this.pong = msg;
             this.lastPong = msg;
           }
-          resolve(msg);
+          resolve(whole);
         },
-      }, limit);
+      }, this.timeoutFor(type, timeoutMs));
       try {
         this.postInParts(id, type, fields);
       } catch (e) {
@@ -229,19 +203,48 @@ export class HostClient {
     });
   }
 
+  /**
+   * One request answered by several replies in turn under its id, e.g. `extract` with `preview`:
+   * kinds ["extracted", "previewed"]. `replies` has one promise per kind, resolving with that
+   * reply put together from its parts. An error reply, a disconnect or the timeout (for the whole
+   * sequence; extract's for `extract`) rejects every promise not resolved yet. `abandon()`: the
+   * caller wants no more of them (later frames are dropped); harmless once all are in.
+   * @returns {{id: string, replies: Promise<object>[], abandon: () => void}}
+   */
+  replies(type, fields, kinds, { timeoutMs } = {}) {
+    const id = this.nextId();
+    const seq = new ReplySequence(kinds);
+    const clear = this.register(id, {
+      fail: (err) => seq.fail(err),
+      onMessage: (msg) => {
+        if (msg.type === "error") {
+          clear();
+          seq.fail(new HostError("reply", msg.message, msg));
+        } else if (seq.take(msg)) {
+          clear();
+        }
+      },
+    }, this.timeoutFor(type, timeoutMs));
+    try {
+      this.postInParts(id, type, fields);
+    } catch (e) {
+      clear();
+      seq.fail(e instanceof HostError ? e : new HostError("host_crashed", String(e)));
+    }
+    const abandon = () => {
+      clear();
+      seq.fail(new HostError("abandoned", `${id} abandoned`));
+    };
+    return { id, replies: seq.promises, abandon };
+  }
+
+  timeoutFor(type, given) {
+    return given ?? (type === "extract" ? this.extractTimeoutMs : this.callTimeoutMs);
+  }
+
   /** Post a request; a long `iocs` list (enrich, preview) goes in frames with `part`/`parts`. */
   postInParts(id, type, fields) {
-    if (!PART_REQUESTS.has(type) || !Array.isArray(fields?.iocs)) {
-      this.post({ id, type, ...fields });
-      return;
-    }
-    const { iocs, ...rest } = fields;
-    const chunks = splitByBytes(iocs, this.partBytes);
-    chunks.forEach((chunk, i) => {
-      const msg = { id, type, ...rest, iocs: chunk };
-      if (chunks.length > 1) Object.assign(msg, { part: i + 1, parts: chunks.length });
-      this.post(msg);
-    });
+    for (const frame of requestFrames(id, type, fields, this.partBytes)) this.post(frame);
   }
 
   /**

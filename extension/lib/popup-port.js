@@ -1,6 +1,6 @@
 // Open popups: each gets the whole state when it connects, then keyed patches (the changed
-// scalars, the results of the IOCs that changed, IOCs appended), so one streamed result costs
-// the popup one row, not a copy of 5,000.
+// scalars, the results of the IOCs that changed, IOCs appended, fields named by the change), so
+// one streamed result costs the popup one row, not a copy of 5,000.
 
 /** Fields of the state that are small and sent in every patch. */
 export const SCALARS = ["phase", "progress", "summary", "error", "enrichId", "cancelling", "runId",
@@ -46,7 +46,7 @@ export class PopupHub {
     this.post(port, { type: "state", state, host: this.hostInfo() });
   }
 
-  push({ full, keys, state }) {
+  push({ full, keys, fields = [], state }) {
     for (const [port, seen] of this.ports) {
       if (full || !state || seen.sid !== state.sid || state.iocs.length < seen.iocs) {
         this.sendFull(port);
@@ -54,6 +54,7 @@ export class PopupHub {
       }
       const patch = { type: "patch", sid: state.sid, fields: {}, results: {} };
       for (const f of SCALARS) patch.fields[f] = state[f];
+      for (const f of fields) patch.fields[f] = state[f]; // e.g. the preview's plan, withheld, preview
       for (const k of keys) if (state.results[k]) patch.results[k] = state.results[k];
       if (state.iocs.length > seen.iocs) {
         patch.iocs = state.iocs.slice(seen.iocs);

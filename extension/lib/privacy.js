@@ -1,5 +1,5 @@
 // What may be sent, and whether to ask first. The host decides, per IOC and provider, what
-// would be sent, what is cached and what is withheld (its `preview` reply); the extension keeps
+// would be sent, what is cached and what is withheld (its `previewed` reply); the extension keeps
 // no copy of which provider takes which type.
 import { iocKey } from "./keys.js";
 
@@ -21,9 +21,8 @@ function names(list) {
   return Array.isArray(list) ? list.filter((n) => typeof n === "string") : [];
 }
 
-/** One reason for an IOC no provider will get: the common one, else "no_provider". */
-function withheldReason(ioc, reasons) {
-  if (ioc?.private) return "private";
+/** One reason for an IOC (not private) no provider will get: the common one, else "no_provider". */
+function withheldReason(reasons) {
   const set = new Set(reasons);
   if (set.size === 1) {
     const [r] = set;
@@ -37,56 +36,96 @@ function fin(n) {
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
+/** A provider name as the host spells them; never one that reaches an object's prototype. */
+const PROVIDER_NAME = /^[a-z0-9_]{1,64}$/;
+const isProviderName = (n) => typeof n === "string" && PROVIDER_NAME.test(n) && n !== "__proto__";
+
 /**
- * The plan from the host's `previewed` reply: `iocs: [{ioc, providers: [{provider, action:
- * send|cached|withheld, reason?, sends?}]}]` and `estimate: {lookups, seconds, providers: {name:
- * {lookups, seconds, remaining_today, paused_until}}}` (PROTOCOL.md "preview").
+ * One plan of a `previewed` reply, read once for every IOC that has it: its rows
+ * `{provider, action: send|cached|withheld, reason?, sends?}` as who gets the IOC, who answers
+ * it from the cache, and who does not get it (and why).
+ * @returns {{send: string[], cached: string[], withheld: Object<string,string>}}
+ */
+export function readPlan(rows) {
+  const plan = { send: [], cached: [], withheld: {} };
+  for (const a of Array.isArray(rows) ? rows : []) {
+    if (!isProviderName(a?.provider)) continue;
+    if (a.action === "send") plan.send.push(a.provider);
+    else if (a.action === "cached") plan.cached.push(a.provider);
+    else if (a.action === "withheld") plan.withheld[a.provider] = typeof a.reason === "string" ? a.reason : "withheld";
+  }
+  return plan;
+}
+
+/**
+ * The plan from the host's `previewed` reply (protocol 3, PROTOCOL.md "preview"): `plans`, the
+ * distinct per-IOC plans (lists of rows, see readPlan); `iocs: [{type, value, plan}]`, each IOC
+ * once with the index of its plan; `estimate: {lookups, seconds, providers: {name: {lookups,
+ * seconds, remaining_today, paused_until}}}`. The work is per plan, not per IOC and provider. An
+ * item whose plan index is not in `plans`, or that is not one of `iocs`, is ignored.
  * @returns {{send: string[], withheld: Object<string,string>, preview: object, ask: boolean}}
- *   preview = {byKey: {key: {send, cached, withheld: {provider: reason}}}, etaSeconds,
- *   providers: {name: {send, cached, eta_seconds}}, leaving}
+ *   preview = {plans: [{send, cached, withheld: {provider: reason}}], planOf: [plan index of
+ *   iocs[n], -1 for none], etaSeconds, providers: {name: {send, cached, eta_seconds, types}},
+ *   leaving, partly}; types: the IOC types this provider would get (in plan order), leaving:
+ *   how many values would leave, partly: how many go to some providers only.
  */
 export function planFromPreview(iocs, reply, prefs, { withheld: already = {} } = {}) {
-  const byIoc = new Map(iocs.map((i) => [iocKey(i), i]));
-  const byKey = {};
-  const providers = {};
-  const lane = (name) => providers[name] ?? (providers[name] = { send: 0, cached: 0, eta_seconds: null });
+  const keys = iocs.map(iocKey);
+  const index = new Map(keys.map((k, n) => [k, n]));
+  const plans = (Array.isArray(reply?.plans) ? reply.plans : []).map(readPlan);
+  const planOf = new Array(iocs.length).fill(-1);
+  const uses = new Array(plans.length).fill(0); // IOCs per plan
   for (const item of Array.isArray(reply?.iocs) ? reply.iocs : []) {
-    if (!item?.ioc || typeof item.ioc.type !== "string" || typeof item.ioc.value !== "string") continue;
-    const key = iocKey(item.ioc);
-    if (!byIoc.has(key)) continue;
-    const p = byKey[key] ?? (byKey[key] = { send: [], cached: [], withheld: {} });
-    for (const a of Array.isArray(item.providers) ? item.providers : []) {
-      if (typeof a?.provider !== "string") continue;
-      if (a.action === "send") {
-        p.send.push(a.provider);
-        lane(a.provider).send += 1;
-      } else if (a.action === "cached") {
-        p.cached.push(a.provider);
-        lane(a.provider).cached += 1;
-      } else if (a.action === "withheld") {
-        p.withheld[a.provider] = typeof a.reason === "string" ? a.reason : "withheld";
-      }
-    }
+    if (typeof item?.type !== "string" || typeof item.value !== "string") continue;
+    const p = item.plan;
+    if (!Number.isInteger(p) || p < 0 || p >= plans.length) continue;
+    const n = index.get(iocKey(item));
+    if (n === undefined || planOf[n] !== -1) continue;
+    planOf[n] = p;
+    uses[p] += 1;
   }
+  const providers = {};
+  const lane = (name) => (Object.hasOwn(providers, name) ? providers[name]
+    : (providers[name] = { send: 0, cached: 0, eta_seconds: null, types: [] }));
+  let partly = 0;
+  plans.forEach((pl, p) => {
+    if (!uses[p]) return;
+    for (const name of pl.send) lane(name).send += uses[p];
+    for (const name of pl.cached) lane(name).cached += uses[p];
+    if ((pl.send.length || pl.cached.length) && Object.keys(pl.withheld).length) partly += uses[p];
+  });
   const est = reply?.estimate && typeof reply.estimate === "object" ? reply.estimate : {};
   for (const [name, e] of Object.entries(est.providers && typeof est.providers === "object" ? est.providers : {})) {
-    if (providers[name]) providers[name].eta_seconds = fin(e?.seconds);
+    if (Object.hasOwn(providers, name)) providers[name].eta_seconds = fin(e?.seconds);
   }
   const send = [];
   const withheld = { ...already };
+  const reasonOf = new Array(plans.length).fill(null); // computed once per plan
+  const firstAt = plans.map(() => new Map()); // per plan: IOC type -> its first place in `send`
   let leaving = 0;
-  for (const [key, ioc] of byIoc) {
-    if (withheld[key]) continue;
-    const p = byKey[key];
-    if (!p) continue;
-    if (p.send.length || p.cached.length) {
+  iocs.forEach((ioc, n) => {
+    const p = planOf[n];
+    const key = keys[n];
+    if (p < 0 || withheld[key]) return;
+    const pl = plans[p];
+    if (pl.send.length || pl.cached.length) {
+      if (!firstAt[p].has(ioc.type)) firstAt[p].set(ioc.type, send.length);
       send.push(key);
-      if (p.send.length) leaving += 1;
+      if (pl.send.length) leaving += 1;
     } else {
-      withheld[key] = withheldReason(ioc, Object.values(p.withheld));
+      withheld[key] = ioc.private ? "private" : (reasonOf[p] ??= withheldReason(Object.values(pl.withheld)));
     }
+  });
+  // What each provider would get: the types of the values to send, in the order they first come.
+  for (const [name, l] of Object.entries(providers)) {
+    const at = new Map();
+    plans.forEach((pl, p) => {
+      if (!pl.send.includes(name)) return;
+      for (const [t, i] of firstAt[p]) if (!at.has(t) || i < at.get(t)) at.set(t, i);
+    });
+    l.types = [...at].sort((x, y) => x[1] - y[1]).map(([t]) => t);
   }
-  return { send, withheld, preview: { byKey, etaSeconds: fin(est.seconds), providers, leaving },
+  return { send, withheld, preview: { plans, planOf, etaSeconds: fin(est.seconds), providers, leaving, partly },
     ask: shouldAsk(leaving, prefs) };
 }
 

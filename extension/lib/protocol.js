@@ -2,7 +2,7 @@
 // The host's pong carries `protocol` (docs/design/providers.md); a host from before wave 2 has
 // none. On a mismatch the user gets one instruction instead of schema errors.
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** null when the host speaks our protocol, else an error-kind object for errors.js. */
 export function protocolProblem(pong) {

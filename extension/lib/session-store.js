@@ -11,7 +11,7 @@ export class SessionStore {
     this.waiters = [];
     this.flushTimer = null;
     this.pushQueued = false;
-    this.dirty = { full: false, keys: new Set() };
+    this.dirty = { full: false, keys: new Set(), fields: new Set() };
     this.writeDelayMs = persistDelayMs; // grows with the cost of a write (a 5,000-IOC state is MBs)
   }
 
@@ -25,7 +25,7 @@ export class SessionStore {
     }
   }
 
-  /** listener({full: boolean, keys: string[], state}) after each burst of changes. */
+  /** listener({full: boolean, keys: string[], fields: string[], state}) after each burst of changes. */
   subscribe(listener) {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -36,11 +36,15 @@ export class SessionStore {
     this.changed({ full: true });
   }
 
-  /** Change session `sid` if it is still the current one. keys: only these IOCs' results changed. */
-  update(sid, fn, { keys = null } = {}) {
+  /**
+   * Change session `sid` if it is still the current one. keys: only these IOCs' results
+   * changed; fields: only these top-level fields (besides the small ones every patch carries).
+   * Without either, anything may have changed.
+   */
+  update(sid, fn, { keys = null, fields = null } = {}) {
     if (!this.state || this.state.sid !== sid) return false;
     fn(this.state);
-    this.changed(keys ? { keys } : { full: true });
+    this.changed(keys || fields ? { keys: keys ?? [], fields: fields ?? [] } : { full: true });
     return true;
   }
 
@@ -52,18 +56,20 @@ export class SessionStore {
     });
   }
 
-  changed({ full = false, keys = [] } = {}) {
+  changed({ full = false, keys = [], fields = [] } = {}) {
     if (this.state) this.state.updatedAt = this.now();
     if (full) this.dirty.full = true;
     for (const k of keys) this.dirty.keys.add(k);
+    for (const f of fields) this.dirty.fields.add(f);
     this.settleWaiters();
     // Listeners get a burst of changes at once (a microtask coalesces them).
     if (!this.pushQueued) {
       this.pushQueued = true;
       queueMicrotask(() => {
         this.pushQueued = false;
-        const change = { full: this.dirty.full, keys: [...this.dirty.keys], state: this.state };
-        this.dirty = { full: false, keys: new Set() };
+        const change = { full: this.dirty.full, keys: [...this.dirty.keys], fields: [...this.dirty.fields],
+          state: this.state };
+        this.dirty = { full: false, keys: new Set(), fields: new Set() };
         for (const l of this.listeners) l(change);
       });
     }

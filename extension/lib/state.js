@@ -25,7 +25,9 @@ export function newSession(sid, source, now) {
     plan: [], // keys that may be sent (before the preview)
     send: [], // keys confirmed for sending
     withheld: {}, // key -> private | no_provider | deselected
-    preview: null, // {byKey: {key: {send, cached, withheld}}, etaSeconds, providers}
+    // The privacy preview, compact (privacy.js planFromPreview): {plans: [{send, cached, withheld}],
+    // planOf: [plan index of iocs[n], -1 for none], etaSeconds, providers, leaving, partly}.
+    preview: null,
     results: {}, // key -> {providers: {name: outcome}, combined}
     progress: null, // last `progress` message (without id/type)
     summary: null, // the `summary` message (without id/type)
@@ -36,6 +38,9 @@ export function newSession(sid, source, now) {
     hostVersion: null,
   };
 }
+
+/** The fields setExtracted changes besides the small ones (for a keyed patch to the popup). */
+export const PREVIEW_FIELDS = Object.freeze(["plan", "withheld", "preview"]);
 
 export function setExtracted(state, iocs, plan) {
   state.iocs = iocs;

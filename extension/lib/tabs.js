@@ -1,4 +1,5 @@
-// Reading text from tabs: the selection (context menu, shortcut) and the whole page.
+// Reading text from tabs: the selection (context menu, shortcut) and the whole page; and what
+// of the page the IOCs came from the host may keep (historySource).
 
 /** Runs in the page (scripting.executeScript): the selection with its line breaks. */
 export function pageSelectionText() {
@@ -17,6 +18,28 @@ export function sourceOf(kind, tab) {
   if (tab && typeof tab.title === "string") src.title = tab.title.slice(0, 300);
   if (tab && typeof tab.url === "string") src.url = tab.url.slice(0, 2048);
   return src;
+}
+
+/**
+ * The page the IOCs came from, for the host's history run: its title, and its http(s) URL
+ * without credentials (the host keeps the URL only if the user turned on history.keep_page_url).
+ */
+export function historySource(source) {
+  const out = {};
+  if (typeof source?.title === "string" && source.title.trim()) out.source_title = source.title.slice(0, 2048);
+  if (typeof source?.url === "string") {
+    try {
+      const u = new URL(source.url);
+      if (u.protocol === "https:" || u.protocol === "http:") {
+        u.username = "";
+        u.password = "";
+        out.source_url = u.href.slice(0, 2048);
+      }
+    } catch {
+      // not a URL: nothing to keep
+    }
+  }
+  return out;
 }
 
 export class TabReader {

@@ -1,5 +1,6 @@
-"""A stand-in native-messaging host that speaks the host's wire (PROTOCOL.md), for the one
-real-browser case the real host cannot be driven into (an out-of-date protocol).
+"""A stand-in native-messaging host that speaks the host's wire (PROTOCOL.md, protocol 3: the
+compact preview rides on `extract`), for the real-browser cases the real host cannot be driven
+into (an out-of-date protocol, a 3,000-IOC page with chosen verdicts).
 
 It extracts with the real pipeline (sentinelx.pipeline.extract_iocs) and answers lookups from a
 table in its config file, per (IOC, provider), with the combined verdict. Everything it was
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "host"))
 from sentinelx.pipeline.extract import extract_iocs
 
 HEADER = struct.Struct("=I")
+PROTOCOL = 3  # the wire this stand-in speaks (PROTOCOL.md; the extension's lib/protocol.js)
 CONFIG = Path(os.environ["SX_CONTRACT_CONFIG"])
 PROVIDERS: list[dict[str, Any]] = [
     {
@@ -122,9 +124,8 @@ def capabilities(cfg: dict[str, Any]) -> dict[str, Any]:
         "ioc_types": ["ipv4", "ipv6", "domain", "url", "md5", "sha1", "sha256", "cve", "email"],
         "private_rule": "RFC 1918, loopback, link-local, .local, .internal",
         "pivots": True,
+        "cli_path": cfg.get("cli_path"),  # null when the test sets none, as the host's
     }
-    if cfg.get("cli_path"):
-        caps["cli_path"] = cfg["cli_path"]
     return caps
 
 
@@ -286,7 +287,8 @@ def flush(req_id: str, frames: list[dict[str, Any]]) -> None:
 
 def handle(req: dict[str, Any]) -> None:
     cfg = config()
-    rid, kind = req.get("id"), req.get("type")
+    rid: Any = req.get("id")
+    kind = req.get("type")
     if kind == "ping":
         msg = {
             "id": rid,
@@ -295,39 +297,24 @@ def handle(req: dict[str, Any]) -> None:
             "capabilities": capabilities(cfg),
             "limits": {"max_text_bytes": 8 << 20, "max_frame_bytes": 16 << 20, "max_reply_bytes": 1 << 20},
         }
-        if cfg.get("protocol", 2) is not None:
-            msg["protocol"] = cfg.get("protocol", 2)
+        if cfg.get("protocol", PROTOCOL) is not None:
+            msg["protocol"] = cfg.get("protocol", PROTOCOL)
         send(msg)
     elif kind == "extract":
         iocs = [i.to_wire() for i in extract_iocs(req["text"])]
-        chunk = 2000
-        chunks = [iocs[i : i + chunk] for i in range(0, len(iocs), chunk)] or [[]]
+        chunks = chunked(iocs)
         for n, c in enumerate(chunks, 1):
             send({"id": rid, "type": "extracted", "part": n, "parts": len(chunks), "iocs": c})
+        if isinstance(req.get("preview"), dict):
+            # Protocol 3: the preview of what an enrich would offer follows under the same id.
+            allow = req["preview"].get("include_private") is True
+            offered = [i for i in iocs if allow or not i["private"]]
+            previewed(rid, cfg, offered, include_private=allow)
     elif kind == "preview":
         refs = assembled(rid, req)
         if refs is None:
             return
-        # The real host's `previewed` (PROTOCOL.md): providers that do not take the type are not listed.
-        out, lanes = [], {p["name"]: 0 for p in PROVIDERS}
-        for ref in refs:
-            acts: list[dict[str, Any]] = []
-            for p in PROVIDERS:
-                if ref["type"] not in p["types"]:
-                    continue
-                if p["needs_key"] == "required" and p["name"] not in cfg.get("keys", {}):
-                    acts.append({"provider": p["name"], "action": "withheld", "reason": "no_api_key"})
-                else:
-                    acts.append({"provider": p["name"], "action": "send",
-                                 "sends": p["sends"].get(ref["type"], ref["type"])})
-                    lanes[p["name"]] += 1
-            out.append({"ioc": {"type": ref["type"], "value": ref["value"], "raw": ref["value"],
-                                "offset": 0, "private": False}, "providers": acts})
-        per = {n: {"lookups": k, "seconds": 15 * k, "remaining_today": None, "paused_until": None}
-               for n, k in lanes.items()}
-        send({"id": rid, "type": "previewed", "part": 1, "parts": 1, "iocs": out,
-              "estimate": {"lookups": sum(lanes.values()),
-                           "seconds": max([15 * k for k in lanes.values()] or [0]), "providers": per}})
+        previewed(rid, cfg, refs, include_private=bool(req.get("include_private")))
     elif kind == "enrich":
         refs = assembled(rid, req)
         if refs is None:
@@ -348,6 +335,50 @@ def handle(req: dict[str, Any]) -> None:
         config_request(cfg, req)
     else:
         send({"id": rid, "type": "error", "code": "unknown_type", "message": f"unknown request type {kind}"})
+
+
+def chunked(items: list[dict[str, Any]], size: int = 2000) -> list[list[dict[str, Any]]]:
+    """A long list in parts, as the host cuts its replies (always at least one part)."""
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def previewed(rid: str, cfg: dict[str, Any], refs: list[dict[str, Any]], *, include_private: bool) -> None:
+    """The compact `previewed` (protocol 3): the distinct plans, each IOC once with its plan's
+    index, and the estimate (in every part). As the real host, a provider that does not take the
+    type is not listed."""
+    plans: list[list[dict[str, Any]]] = []
+    index: dict[str, int] = {}
+    out: list[dict[str, Any]] = []
+    lanes = {p["name"]: 0 for p in PROVIDERS}
+    for ref in refs:
+        rows: list[dict[str, Any]] = []
+        for p in PROVIDERS:
+            if ref["type"] not in p["types"]:
+                continue
+            if ref.get("private") and not include_private:
+                rows.append({"provider": p["name"], "action": "withheld", "reason": "private"})
+            elif p["needs_key"] == "required" and p["name"] not in cfg.get("keys", {}):
+                rows.append({"provider": p["name"], "action": "withheld", "reason": "no_api_key"})
+            else:
+                sends = p["sends"].get(ref["type"], ref["type"])
+                rows.append({"provider": p["name"], "action": "send", "sends": sends})
+                lanes[p["name"]] += 1
+        sig = json.dumps(rows)
+        if sig not in index:
+            index[sig] = len(plans)
+            plans.append(rows)
+        out.append({"type": ref["type"], "value": ref["value"], "plan": index[sig]})
+    per = {n: {"lookups": k, "seconds": 15 * k, "remaining_today": None, "paused_until": None}
+           for n, k in lanes.items()}
+    estimate = {"lookups": sum(lanes.values()), "seconds": max([15 * k for k in lanes.values()] or [0]),
+                "providers": per}
+    parts = chunked(out, 5000)
+    for n, chunk in enumerate(parts, 1):
+        # Self-contained parts, as the host sends them: only the plans this part's IOCs use.
+        own: dict[int, int] = {}
+        items = [{**i, "plan": own.setdefault(i["plan"], len(own))} for i in chunk]
+        send({"id": rid, "type": "previewed", "part": n, "parts": len(parts),
+              "plans": [plans[k] for k in own], "iocs": items, "estimate": estimate})
 
 
 def config_request(cfg: dict[str, Any], req: dict[str, Any]) -> None:

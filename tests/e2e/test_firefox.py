@@ -333,7 +333,10 @@ def test_enrich_text_stops_at_the_privacy_preview(firefox: Firefox) -> None:
         assert found == {("url", "http://evil.com/a"), ("ipv4", "1.2.3.4"), ("ipv4", "10.0.0.1")}
         assert state["plan"] == ["ipv4:1.2.3.4"]
         assert state["withheld"] == {"ipv4:10.0.0.1": "private", "url:http://evil.com/a": "no_provider"}
-        assert sorted(state["preview"]["byKey"]["ipv4:1.2.3.4"]["send"]) == ["greynoise", "internetdb"]
+        # The compact preview (protocol 3): the plan of each IOC is an index into `plans`.
+        preview = state["preview"]
+        at = [(i["type"], i["value"]) for i in state["iocs"]].index(("ipv4", "1.2.3.4"))
+        assert sorted(preview["plans"][preview["planOf"][at]]["send"]) == ["greynoise", "internetdb"]
     finally:
         firefox.background("await bg.sentinelx.cancel(); return true;")
 

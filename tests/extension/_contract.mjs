@@ -1,8 +1,9 @@
-// A fake SentinelX host that speaks the wave-2 contract (docs/design/providers.md): pong with
-// protocol and capabilities, extract, preview, enrich in parts with per-(IOC, provider) results
-// and the combined verdict, cancel, quota.reset, config.*. Used behind fakeNative().
+// A fake SentinelX host that speaks the wave-2 contract (docs/design/providers.md) at protocol 3:
+// pong with protocol and capabilities, extract (with the compact `previewed` after it when asked),
+// preview, enrich in parts with per-(IOC, provider) results and the combined verdict, cancel,
+// quota.reset, config.*. Used behind fakeNative().
 
-export const PROTOCOL = 2;
+export const PROTOCOL = 3;
 
 export const PROVIDERS = [
   { name: "virustotal", label: "VirusTotal", types: ["ipv4", "ipv6", "domain", "url", "md5", "sha1", "sha256"],
@@ -63,12 +64,63 @@ export function combine(outcomes, pending) {
     pending, label: cve ? cve.result.summary : null };
 }
 
+/** Cut a list into `n` consecutive parts (the last ones may be empty), like the host's replies. */
+export function cut(list, n) {
+  const size = Math.ceil(list.length / n);
+  return Array.from({ length: n }, (_, i) => list.slice(i * size, (i + 1) * size));
+}
+
+/**
+ * The compact `previewed` body (PROTOCOL.md "preview", protocol 3) for these IOC refs: the
+ * distinct plans, each IOC once with its plan's index, and the estimate. As the real host, a
+ * provider that does not take the type is not listed; a private IOC is withheld unless allowed.
+ */
+export function previewedBody(refs, { iocs = [], providers = PROVIDERS, includePrivate = false, eta = 30 } = {}) {
+  const plans = [];
+  const index = new Map(); // JSON of a plan -> its index
+  const out = refs.map((ref) => {
+    const full = iocs.find((i) => i.type === ref.type && i.value === ref.value) ?? ioc(ref.type, ref.value);
+    const rows = providers.filter((p) => p.types.includes(ref.type)).map((p) =>
+      (full.private && !includePrivate ? { provider: p.name, action: "withheld", reason: "private" }
+        : { provider: p.name, action: "send", sends: p.sends?.[ref.type] ?? ref.type }));
+    const sig = JSON.stringify(rows);
+    if (!index.has(sig)) {
+      index.set(sig, plans.length);
+      plans.push(rows);
+    }
+    return { type: ref.type, value: ref.value, plan: index.get(sig) };
+  });
+  const lanes = Object.fromEntries(providers.map((p) => [p.name, { lookups: out.filter((i) =>
+    plans[i.plan].some((a) => a.provider === p.name && a.action === "send")).length, seconds: eta,
+  remaining_today: null, paused_until: null }]));
+  return { plans, iocs: out, estimate: {
+    lookups: Object.values(lanes).reduce((n, l) => n + l.lookups, 0), seconds: eta, providers: lanes } };
+}
+
+/**
+ * Send a `previewed` body in `parts` parts as the host does: `iocs` split, each part
+ * self-contained (only the plans its IOCs use, numbered from 0 in it), `estimate` in every part.
+ */
+function sendPreviewed(reply, body, parts) {
+  cut(body.iocs, parts).forEach((chunk, i) => {
+    const own = new Map(); // plan index in body -> in this part
+    const iocs = chunk.map((it) => {
+      if (!own.has(it.plan)) own.set(it.plan, own.size);
+      return { ...it, plan: own.get(it.plan) };
+    });
+    reply({ type: "previewed", part: i + 1, parts, plans: [...own.keys()].map((p) => body.plans[p]), iocs,
+      estimate: body.estimate });
+  });
+}
+
 /**
  * The host's behaviour for fakeNative(). verdicts: value -> {provider: verdict | result object}.
  * enrich: "all" | "first" (one IOC, then stop) | "none" (never answers).
+ * extractParts / previewParts: how many parts those replies come in. previewError: an `error`
+ * reply (this object) instead of the `previewed` that follows `extracted`.
  */
 export function contractHost({ iocs = [], verdicts = {}, enrich = "all", log = [], maxText, protocol, cliPath,
-  providers = PROVIDERS, previewEta = 30 } = {}) {
+  providers = PROVIDERS, previewEta = 30, extractParts = 1, previewParts = 1, previewError = null } = {}) {
   const partsById = new Map();
   // A request's whole `iocs` list (enrich, preview), or null while parts are still missing.
   const assembled = (req) => {
@@ -89,25 +141,25 @@ export function contractHost({ iocs = [], verdicts = {}, enrich = "all", log = [
       case "ping":
         port.deliver(pongMsg(req.id, { maxText, protocol, cliPath, providers }));
         break;
-      case "extract":
-        reply({ type: "extracted", part: 1, parts: 1, iocs });
+      case "extract": {
+        cut(iocs, extractParts).forEach((chunk, i) =>
+          reply({ type: "extracted", part: i + 1, parts: extractParts, iocs: chunk }));
+        if (!req.preview) break;
+        // Protocol 3: the preview of what an enrich would offer follows under the same id.
+        if (previewError) {
+          reply({ type: "error", ...previewError });
+          break;
+        }
+        const includePrivate = req.preview.include_private === true;
+        const offered = iocs.filter((i) => !i.private || includePrivate);
+        sendPreviewed(reply, previewedBody(offered, { iocs, providers, includePrivate, eta: previewEta }), previewParts);
         break;
+      }
       case "preview": {
         const asked = assembled(req);
         if (!asked) break;
-        // The real host's `previewed` (PROTOCOL.md): a provider that does not take the type is not listed.
-        const out = asked.map((ref) => {
-          const full = iocs.find((i) => i.type === ref.type && i.value === ref.value) ?? ioc(ref.type, ref.value);
-          const acts = providers.filter((p) => p.types.includes(ref.type)).map((p) =>
-            (full.private && !req.include_private ? { provider: p.name, action: "withheld", reason: "private" }
-              : { provider: p.name, action: "send", sends: p.sends?.[ref.type] ?? ref.type }));
-          return { ioc: full, providers: acts };
-        });
-        const lanes = Object.fromEntries(providers.map((p) => [p.name, { lookups: out.filter((i) =>
-          i.providers.some((a) => a.provider === p.name && a.action === "send")).length, seconds: previewEta,
-        remaining_today: null, paused_until: null }]));
-        reply({ type: "previewed", part: 1, parts: 1, iocs: out, estimate: {
-          lookups: Object.values(lanes).reduce((n, l) => n + l.lookups, 0), seconds: previewEta, providers: lanes } });
+        sendPreviewed(reply, previewedBody(asked, { iocs, providers, includePrivate: req.include_private === true,
+          eta: previewEta }), previewParts);
         break;
       }
       case "enrich": {

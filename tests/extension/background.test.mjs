@@ -8,7 +8,12 @@ import { pongMsg } from "./_contract.mjs";
 const TAB = { id: 3, title: "t", url: "https://example.org/" };
 const native = fakeNative({ behaviour: (req, port) => {
   if (req.type === "ping") port.deliver(pongMsg(req.id));
-  else if (req.type === "extract") port.deliver({ id: req.id, type: "extracted", part: 1, parts: 1, iocs: [] });
+  else if (req.type === "extract") {
+    port.deliver({ id: req.id, type: "extracted", part: 1, parts: 1, iocs: [] });
+    // Protocol 3: the asked-for preview follows, empty here.
+    if (req.preview) port.deliver({ id: req.id, type: "previewed", part: 1, parts: 1, plans: [], iocs: [],
+      estimate: { lookups: 0, seconds: 0, providers: {} } });
+  }
   else if (req.type === "config.get") port.deliver({ id: req.id, type: "config", settings: {}, api_key: { set: false, masked: null, source: null } });
 } });
 const api = makeApi({ native, tabs: { 3: TAB }, executeScript: async () => [{ frameId: 0, result: "nothing here" }] });

@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Controller } from "../../extension/lib/controller.js";
-import { historySource } from "../../extension/lib/enrich-flow.js";
+import { historySource } from "../../extension/lib/tabs.js";
 import { HostClient } from "../../extension/lib/host.js";
 import { describeError } from "../../extension/lib/errors.js";
 import { statusLine } from "../../extension/lib/ui/status.js";
 import { badgeKeyFor } from "../../extension/lib/badges.js";
 import { PREFS_KEY } from "../../extension/lib/prefs.js";
 import { SESSION_KEY } from "../../extension/lib/state.js";
+import { parseHTML } from "linkedom";
+import { readCapabilities } from "../../extension/lib/capabilities.js";
+import { PopupApp } from "../../extension/lib/ui/app.js";
 import { fakeNative, makeApi, portPair, until } from "./_fakes.mjs";
-import { contractHost, ioc } from "./_contract.mjs";
+import { contractHost, ioc, pongMsg } from "./_contract.mjs";
 
 const TAB = { id: 7, title: "Threat report", url: "https://blog.example/report" };
 const IOCS = [
@@ -43,6 +46,13 @@ function setup({ native, executeScript, prefs, api: givenApi, partBytes } = {}) 
 
 const sentOfType = (native, type) => native.ports.flatMap((p) => p.sent).filter((m) => m.type === type);
 
+/** The plan of one IOC in the compact preview of a state ({send, cached, withheld}), or null. */
+function planOfKey(state, key) {
+  const n = state.iocs.findIndex((i) => `${i.type}:${i.value}` === key);
+  const p = n < 0 ? -1 : state.preview.planOf[n];
+  return p >= 0 ? state.preview.plans[p] : null;
+}
+
 function attach(api, controller) {
   const [popupSide, bgSide] = portPair("popup", { id: api.runtime.id, url: api.runtime.getURL("popup.html") });
   const received = [];
@@ -56,13 +66,16 @@ test("menu click: selection via executeScript, extract, then the host's preview 
   const state = await controller.enrichFromSelection(TAB, { selectionText: "cut", frameId: 0 });
   assert.equal(state.phase, "preview");
   assert.deepEqual(api.scripting.calls[0].target, { tabId: 7, frameIds: [0] });
-  assert.equal(sentOfType(native, "extract")[0].text, "the selected report text");
-  const preview = sentOfType(native, "preview")[0];
-  assert.deepEqual(preview.iocs.map((i) => i.value), ["http://evil.com/a", "bad.example", "1.2.3.4", "CVE-2021-44228"],
-    "private values are not even offered unless allowed");
+  const [extract, ...more] = sentOfType(native, "extract");
+  assert.equal(extract.text, "the selected report text");
+  assert.equal(more.length, 0);
+  // Protocol 3: the preview rides on extract; private values are not even offered unless allowed.
+  assert.deepEqual(extract.preview, { include_private: false });
+  assert.equal(sentOfType(native, "preview").length, 0, "no separate preview request");
   assert.deepEqual(state.plan, ["url:http://evil.com/a", "domain:bad.example", "ipv4:1.2.3.4", "cve:CVE-2021-44228"]);
   assert.equal(state.withheld["ipv4:10.0.0.5"], "private");
-  assert.deepEqual(state.preview.byKey["cve:CVE-2021-44228"].send, ["nvd"], "which provider gets a CVE is the host's word");
+  assert.deepEqual(planOfKey(state, "cve:CVE-2021-44228").send, ["nvd"], "which provider gets a CVE is the host's word");
+  assert.equal(planOfKey(state, "ipv4:10.0.0.5"), null, "the host was not asked about the private value");
   assert.equal(state.preview.etaSeconds, 30);
   assert.equal(sentOfType(native, "enrich").length, 0, "nothing is sent before the confirm");
   assert.equal(api.action.popupOpens, 1, "the popup opens on the click");
@@ -70,14 +83,15 @@ test("menu click: selection via executeScript, extract, then the host's preview 
 });
 
 test("what was found shows before the preview: the popup gets the IOCs while the host is still checking", async () => {
-  // The host's preview of a big page takes a while: hold it back and look at the state meanwhile.
-  const inner = behaviour();
+  // The host's preview of a big page takes a while: hold its `previewed` back (it follows the
+  // `extracted` parts under the same id) and look at the state meanwhile.
+  const inner = behaviour({ extractParts: 2 });
   let release;
   const held = new Promise((r) => { release = r; });
-  const nat = fakeNative({ behaviour: (msg, port) => {
-    if (msg.type === "preview") held.then(() => inner(msg, port));
-    else inner(msg, port);
-  } });
+  const nat = fakeNative({ behaviour: (msg, port) => inner(msg, { deliver: (m) => {
+    if (m.type === "previewed") held.then(() => port.deliver(m));
+    else port.deliver(m);
+  } }) });
   const { controller } = setup({ native: nat });
   const done = controller.enrichText("the report", { kind: "text" });
   await until(() => controller.getState()?.iocs?.length === IOCS.length, { what: "IOCs shown" });
@@ -85,10 +99,12 @@ test("what was found shows before the preview: the popup gets the IOCs while the
   assert.equal(early.phase, "extracting");
   assert.deepEqual(early.plan, [], "nothing is planned for sending before the host's preview");
   assert.match(statusLine(early), /^Found 5 indicators; checking what would be sent/);
+  assert.equal(early.preview, null);
   release();
   const state = await done;
   assert.equal(state.phase, "preview");
   assert.equal(state.plan.length, 4);
+  assert.deepEqual(planOfKey(state, "url:http://evil.com/a").send, ["virustotal", "urlhaus"]);
 });
 
 test("confirm sends exactly the ticked values; per-provider results and the combined verdict stream in", async () => {
@@ -137,12 +153,50 @@ test("the popup gets keyed patches: one streamed result carries only its own IOC
   assert.equal(patch.fields.phase, "enriching");
 });
 
+/** A popup (PopupApp on linkedom) fed the given messages; its preview panel's text. */
+function previewSeenBy(messages) {
+  const { document } = parseHTML('<!doctype html><html><body><main id="app"></main></body></html>');
+  const app = new PopupApp(document, document.getElementById("app"), { send: () => {}, copy: () => {} });
+  for (const m of messages) {
+    const msg = structuredClone(m);
+    if (msg.type === "state") msg.host = { caps: readCapabilities(pongMsg("x")) };
+    app.onMessage(msg);
+  }
+  return document.getElementById("preview")?.textContent ?? null;
+}
+
+test("an open popup gets the preview as a patch (no second copy of the IOCs) and draws it as from the whole state", async () => {
+  const { native, release } = holdingPreview();
+  const { api, controller } = setup({ native });
+  const { received } = attach(api, controller);
+  const done = controller.enrichText("the report");
+  await until(() => received.some((m) => m.type === "state" && m.state?.iocs?.length === IOCS.length), { what: "list" });
+  const before = received.length;
+  release();
+  const s = await done;
+  assert.equal(s.phase, "preview");
+  await until(() => received.length > before && received.at(-1).fields?.phase === "preview", { what: "the preview patch" });
+  const after = received.slice(before);
+  assert.deepEqual(after.map((m) => m.type), ["patch"], "one patch, no whole state");
+  const [patch] = after;
+  assert.equal(patch.iocs, undefined, "the IOCs are not sent again");
+  assert.deepEqual(patch.fields.plan, s.plan);
+  assert.deepEqual(patch.fields.withheld, s.withheld);
+  assert.deepEqual(patch.fields.preview, s.preview);
+  const drawn = previewSeenBy(received);
+  assert.match(drawn, /VirusTotal: 3 to send/);
+  assert.equal(drawn, previewSeenBy([{ type: "state", state: controller.getState() }]),
+    "the same preview as a popup opened now, on the whole state");
+});
+
 test("previewMode never: enrich at once without a preview; threshold: ask only above N values leaving", async () => {
   const a = setup({ prefs: { previewMode: "never" } });
   const s = await a.controller.enrichText("text", "text");
   assert.equal(sentOfType(a.native, "enrich").length, 1);
   assert.equal(sentOfType(a.native, "preview").length, 0);
+  assert.equal("preview" in sentOfType(a.native, "extract")[0], false, "no preview asked with extract");
   assert.notEqual(s.phase, "preview");
+  assert.equal(s.preview, null);
 
   const b = setup({ prefs: { previewMode: "threshold", previewThreshold: 4 } });
   await b.controller.enrichText("text");
@@ -152,6 +206,81 @@ test("previewMode never: enrich at once without a preview; threshold: ask only a
   assert.equal((await c.controller.enrichText("text")).phase, "preview");
 });
 
+/** A fake host whose `previewed` frames wait for release(); everything else goes at once. */
+function holdingPreview(opts = {}) {
+  const inner = behaviour(opts);
+  let release;
+  const held = new Promise((r) => { release = r; });
+  const native = fakeNative({ behaviour: (msg, port) => inner(msg, { deliver: (m) => {
+    if (m.type === "previewed" || (m.type === "error" && msg.type === "extract")) held.then(() => port.deliver(m));
+    else port.deliver(m);
+  } }) });
+  return { native, release };
+}
+
+test("an error reply after extracted fails the session with one readable sentence; the list stays", async () => {
+  const { native, release } = holdingPreview({ previewError: { code: "internal_error",
+    message: "the preview failed: the quota store is locked\nTraceback (most recent call last): ..." } });
+  const { controller } = setup({ native });
+  const done = controller.enrichText("the report");
+  await until(() => controller.getState()?.iocs?.length === IOCS.length, { what: "IOCs shown" });
+  release();
+  const s = await done;
+  assert.equal(s.phase, "error");
+  assert.equal(s.error.kind, "host_error");
+  assert.equal(s.error.code, "internal_error");
+  const d = describeError(s.error);
+  assert.equal(d.text, "the preview failed: the quota store is locked");
+  assert.equal(d.action, "retry");
+  assert.equal(s.iocs.length, IOCS.length, "what was found is still shown");
+  assert.equal(sentOfType(native, "enrich").length, 0);
+  assert.equal(controller.host.pending.size, 0, "the request is done with");
+});
+
+test("cancel while the preview is on its way: it stays cancelled, nothing is planned or sent", async () => {
+  const { native, release } = holdingPreview();
+  const { controller } = setup({ native });
+  const done = controller.enrichText("the report");
+  await until(() => controller.getState()?.iocs?.length === IOCS.length, { what: "IOCs shown" });
+  assert.equal(await controller.cancel(), true);
+  release();
+  const s = await done;
+  await until(() => controller.host.pending.size === 0, { what: "previewed handled" });
+  assert.equal(controller.getState().phase, "cancelled");
+  assert.equal(s.phase, "cancelled");
+  assert.deepEqual(controller.getState().plan, []);
+  assert.equal(controller.getState().preview, null);
+  assert.equal(sentOfType(native, "enrich").length, 0);
+
+  // An error reply in place of the preview does not turn the cancel into an error either.
+  const b = holdingPreview({ previewError: { code: "internal_error", message: "preview failed" } });
+  const other = setup({ native: b.native });
+  const run = other.controller.enrichText("the report");
+  await until(() => other.controller.getState()?.iocs?.length === IOCS.length, { what: "IOCs shown" });
+  await other.controller.cancel();
+  b.release();
+  assert.equal((await run).phase, "cancelled");
+  assert.equal(other.controller.getState().error, null);
+});
+
+test("a new run while the old preview is on its way: the old preview lands nowhere", async () => {
+  const { native, release } = holdingPreview();
+  const { controller } = setup({ native, prefs: { previewMode: "always" } });
+  const first = controller.enrichText("first");
+  await until(() => controller.getState()?.iocs?.length === IOCS.length, { what: "IOCs shown" });
+  const oldSid = controller.getState().sid;
+  const second = controller.enrichText("second");
+  await until(() => controller.getState()?.sid !== oldSid && controller.getState()?.iocs?.length === IOCS.length,
+    { what: "second run's IOCs" });
+  release();
+  const [a, b] = await Promise.all([first, second]);
+  assert.equal(b.phase, "preview");
+  assert.notEqual(b.sid, oldSid);
+  assert.equal(a.sid, b.sid, "the first run returns the current state, untouched by its own preview");
+  assert.equal(b.plan.length, 4);
+  assert.equal(sentOfType(native, "extract").length, 2);
+});
+
 test("sendPrivate offers private IOCs too, with include_private", async () => {
   const { controller, native } = setup({ prefs: { previewMode: "never", sendPrivate: true } });
   await controller.enrichText("t");
@@ -159,6 +288,16 @@ test("sendPrivate offers private IOCs too, with include_private", async () => {
   const req = sentOfType(native, "enrich")[0];
   assert.ok(req.iocs.some((i) => i.value === "10.0.0.5"));
   assert.equal(req.include_private, true);
+});
+
+test("sendPrivate with the preview: extract asks include_private, and the private value gets its plan", async () => {
+  const { controller, native } = setup({ prefs: { previewMode: "always", sendPrivate: true } });
+  const s = await controller.enrichText("t");
+  assert.deepEqual(sentOfType(native, "extract")[0].preview, { include_private: true });
+  assert.equal(s.phase, "preview");
+  assert.ok(s.plan.includes("ipv4:10.0.0.5"));
+  assert.deepEqual(planOfKey(s, "ipv4:10.0.0.5").send, ["virustotal", "urlhaus", "internetdb"]);
+  assert.equal(s.withheld["ipv4:10.0.0.5"], undefined);
 });
 
 test("unscriptable page: falls back to the menu's selectionText; nothing selected: a clear message", async () => {
@@ -183,7 +322,8 @@ test("a selection over the host's cap gets the size message and is never sent", 
 });
 
 test("an out-of-date helper (pong without our protocol) gets one instruction, not schema errors", async () => {
-  for (const protocol of [null, 1, 3]) {
+  // Protocol 3 now: a protocol-2 helper (separate preview request, per-row previewed) is out of date.
+  for (const protocol of [null, 1, 2, 4]) {
     const native = fakeNative({ behaviour: behaviour({ protocol }) });
     const { controller } = setup({ native });
     const s = await controller.enrichText("1.2.3.4");
@@ -239,20 +379,53 @@ test("a long enrich list goes in parts under the frame budget; the host assemble
   assert.equal(Object.keys(s.results).length, 400);
 });
 
-test("a long preview list goes in parts too, under the frame budget", async () => {
+test("extracted and previewed in parts: the list shows once all extracted parts are in, the plan once all previewed", async () => {
+  const many = Array.from({ length: 400 }, (_, i) => ioc("domain", `host-${i}.example-bad.com`, { private: i % 50 === 0 }));
+  const log = [];
+  const seen = [];
+  const inner = contractHost({ iocs: many, log, extractParts: 3, previewParts: 4 });
+  let flow;
+  let line = Promise.resolve(); // one frame per macrotask, in order, as from a real port
+  const native = fakeNative({ behaviour: (msg, port) => inner(msg, { deliver: (m) => {
+    line = line.then(() => new Promise((r) => setImmediate(r))).then(() => {
+      // What the flow had when each frame came (before it is handled).
+      const st = flow?.getState();
+      seen.push([m.type, m.part, st?.iocs.length ?? 0, st?.preview ? "plan" : "none"]);
+      port.deliver(m);
+    });
+  } }) });
+  const { controller } = setup({ native });
+  flow = controller;
+  const state = await controller.enrichText("x");
+  assert.deepEqual(seen.filter(([t]) => t !== "pong").map(([t, part]) => `${t}${part}`),
+    ["extracted1", "extracted2", "extracted3", "previewed1", "previewed2", "previewed3", "previewed4"]);
+  assert.equal(seen.find(([t, p]) => t === "extracted" && p === 3)[2], 0, "no IOC shown from a part");
+  assert.equal(seen.find(([t, p]) => t === "previewed" && p === 1)[2], 400, "the whole list before any preview");
+  assert.ok(seen.every(([, , , plan]) => plan === "none"));
+  assert.equal(state.phase, "preview");
+  assert.equal(state.iocs.length, 400);
+  assert.equal(state.plan.length, 392, "every non-private value, from all four parts");
+  assert.equal(state.preview.providers.virustotal.send, 392);
+  assert.equal(Object.values(state.withheld).filter((r) => r === "private").length, 8);
+});
+
+test("a long standalone preview list (a page's request) goes in parts under the frame budget; its reply is compact", async () => {
   const many = Array.from({ length: 400 }, (_, i) => ioc("domain", `host-${i}.example-bad.com`));
   const log = [];
-  const native = fakeNative({ behaviour: contractHost({ iocs: many, log }) });
+  const native = fakeNative({ behaviour: contractHost({ iocs: many, log, previewParts: 2 }) });
   const { controller } = setup({ native, partBytes: 2048 });
-  const state = await controller.enrichText("x");
-  assert.equal(state.phase, "preview");
+  const res = await controller.hostRequest({ type: "preview", iocs: many.map((i) => ({ type: i.type, value: i.value })) });
+  assert.equal(res.ok, true);
   const frames = log.filter((m) => m.type === "preview");
   assert.ok(frames.length > 5, `${frames.length} parts`);
   assert.ok(frames.every((f) => f.id === frames[0].id && f.parts === frames.length));
   assert.deepEqual(frames.map((f) => f.part), frames.map((_, i) => i + 1));
   for (const f of frames) assert.ok(new TextEncoder().encode(JSON.stringify(f)).length < 2048 + 200);
-  assert.equal(state.plan.length, 400);
-  assert.equal(Object.keys(state.preview.byKey).length, 400);
+  assert.equal(res.reply.iocs.length, 400, "both parts of the reply");
+  assert.deepEqual(res.reply.iocs.map((i) => i.value), many.map((i) => i.value));
+  assert.equal(res.reply.plans.length, 2, "one distinct plan for 400 domains, in each of the two parts");
+  assert.deepEqual(res.reply.plans[0], res.reply.plans[1]);
+  assert.deepEqual(res.reply.iocs.map((i) => i.plan), many.map((_, n) => (n < 200 ? 0 : 1)), "renumbered to its part's plan");
 });
 
 test("popup closed and reopened: the new popup gets everything streamed meanwhile", async () => {

@@ -248,9 +248,13 @@ test("the preview says what goes to whom, what each receives, the time, and what
   s.send = [];
   s.plan = ["ipv4:45.9.148.3", "domain:good.example"];
   s.withheld = { "ipv4:192.168.1.10": "private", ["sha256:" + "a".repeat(64)]: "never_send" };
-  s.preview = { byKey: { "ipv4:45.9.148.3": { send: ["virustotal", "internetdb"], cached: [], withheld: { urlhaus: "no_api_key" } },
-    "domain:good.example": { send: [], cached: ["virustotal"], withheld: {} } }, etaSeconds: 95,
-  providers: { virustotal: { send: 1, cached: 1, eta_seconds: 95 }, internetdb: { send: 1, cached: 0, eta_seconds: 1 } } };
+  // The compact preview of planFromPreview: distinct plans, and the plan of each of s.iocs.
+  const plans = [{ send: ["virustotal", "internetdb"], cached: [], withheld: { urlhaus: "no_api_key" } },
+    { send: [], cached: ["virustotal"], withheld: {} }];
+  const planOf = s.iocs.map((i) => ({ "45.9.148.3": 0, "good.example": 1 })[i.value] ?? -1);
+  s.preview = { plans, planOf, etaSeconds: 95, leaving: 1, partly: 1,
+    providers: { virustotal: { send: 1, cached: 1, eta_seconds: 95, types: ["ipv4"] },
+      internetdb: { send: 1, cached: 0, eta_seconds: 1, types: ["ipv4"] } } };
   show(app, s);
   const box = root.querySelector("#preview");
   assert.match(box.textContent, /VirusTotal: 1 to send, 1 from the cache \u2014 receives the address \u00b7/);
@@ -258,6 +262,8 @@ test("the preview says what goes to whom, what each receives, the time, and what
   assert.match(root.querySelector('.preview-list li[data-ioc-value="45.9.148.3"]').textContent, /to VirusTotal, Shodan InternetDB/);
   assert.match(root.querySelector('.preview-list li[data-ioc-value="good.example"]').textContent, /cached: VirusTotal/);
   assert.match(root.querySelector('.withheld-list li[data-reason="never_send"]').textContent, /never-send list/);
+  assert.match(box.textContent, /1 value go to some sources only/);
+  assert.equal(root.querySelector("#confirm-send").getAttribute("aria-label"), "Look up 2; 1 leave this computer");
   click(document, root.querySelector("#confirm-send"));
   assert.deepEqual(log.at(-1), ["send", { cmd: "confirm", keys: ["ipv4:45.9.148.3", "domain:good.example"] }]);
   assert.equal(root.querySelectorAll("li.ioc").length, 0, "the list waits for the confirm");

@@ -26,6 +26,7 @@ from sentinelx.protocol import validate
 from tests.support import enrich_env
 from tests.support.fakevt import FakeVT
 from tests.support.frames import HostProcess
+from tests.support.previews import rows_by_ioc
 from tests.support.providers import VT_KEY, context, renamed
 
 sx_dirs = enrich_env.sx_dirs  # fixtures
@@ -206,11 +207,13 @@ def test_preview_shows_cached_sent_withheld_and_time(sx_dirs, hosts):
         reply = h.wait_for(lambda f: f.get("id") == "p")
         h.close()
         assert validate.check("reply", reply) is None, reply
-        rows = {i["ioc"]["value"]: i["providers"] for i in reply["iocs"]}
+        by_ioc = rows_by_ioc([reply])
+        assert [v for _, v in by_ioc] == [r["value"] for r in refs]  # each once, in order
+        assert len(reply["plans"]) < len(refs)  # 33 IOCs, a few distinct plans
+        rows = {value: providers for (_, value), providers in by_ioc.items()}
         vt = {value: [r for r in providers if r["provider"] == "virustotal"]
               for value, providers in rows.items()}
-        for value, providers in rows.items():  # the other takers of its type: disabled
-            ioc_type = next(i["ioc"]["type"] for i in reply["iocs"] if i["ioc"]["value"] == value)
+        for (ioc_type, _), providers in by_ioc.items():  # other takers of the type: disabled
             assert [r["provider"] for r in providers] == [
                 s.name for s in registry.specs() if ioc_type in {t.value for t in s.types}]
             assert all(r == {"provider": r["provider"], "action": "withheld",

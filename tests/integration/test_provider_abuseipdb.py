@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from pathlib import Path
@@ -168,7 +167,7 @@ def test_fake_quirk_html_errors_without_accept_are_still_typed(fake):
     always sends it, and copes with the HTML anyway."""
     p = make(fake, key="wrong-key-" + "y" * 70)
     req = p.request(ip("1.2.3.4"))
-    bare = dataclasses.replace(req, headers={"Key": req.headers["Key"]})
+    bare = req._replace(headers={"Key": req.headers["Key"]})
     answer = p.ctx.http.send(bare)
     assert answer.status == 401 and answer.content_type.startswith("text/html")
     out = p.parse(ip("1.2.3.4"), answer)

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from sentinelx import config, keys
+from sentinelx.enrichment import preview as previews
 from sentinelx.enrichment import service, store
 from sentinelx.enrichment.http import MAX_BODY_BYTES
 from sentinelx.enrichment.providers.kev import default_data_dir
@@ -23,6 +24,7 @@ from tests.support.fakes.greynoise import FakeGreyNoise
 from tests.support.fakes.kev import FakeKEV, load_feed
 from tests.support.fakes.misp import FakeMISP
 from tests.support.fakes.nvd import FakeNVD
+from tests.support.previews import rows_by_ioc
 
 sx_dirs = enrich_env.sx_dirs  # fixture
 ABUSECH = "abusech-test-key-0123456789"
@@ -86,8 +88,9 @@ def test_misp_is_off_until_it_has_a_base_url_and_its_ca_bundle_reaches_safehttp(
     finally:
         conn.close()
     assert lane.enabled is False  # enabled, but nowhere to ask: off, not an error per IOC
-    preview = service.preview([IOC(IOCType.DOMAIN, "evil-c2.net", "x", 0)])
-    (row,) = [r for r in preview["iocs"][0]["providers"] if r["provider"] == "misp"]
+    preview = previews.preview([IOC(IOCType.DOMAIN, "evil-c2.net", "x", 0)])
+    (row,) = [r for r in rows_by_ioc([preview])[("domain", "evil-c2.net")]
+              if r["provider"] == "misp"]
     assert row == {"provider": "misp", "action": "withheld", "reason": "disabled"}
     from sentinelx.enrichment.capabilities import capabilities
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sentinelx.protocol.messages import PART_BUDGET_BYTES, dumps, parts, split_by_size
+from sentinelx.protocol.messages import PART_BUDGET_BYTES, dumps, parts, size_of, split_by_size
 
 ITEM = st.builds(lambda t, v: {"type": t, "value": v}, st.sampled_from(["url", "domain", "ipv4"]),
                  st.text(max_size=400))
@@ -43,3 +44,22 @@ def test_a_big_reply_is_cut_into_numbered_frames_under_the_limit():
     assert len(msgs) > 2 and [m["part"] for m in msgs] == list(range(1, len(msgs) + 1))
     assert all(m["parts"] == len(msgs) and len(dumps(m)) < PART_BUDGET_BYTES + 1024 for m in msgs)
     assert [i for m in msgs for i in m["iocs"]] == items
+
+
+SCALAR = st.one_of(st.none(), st.booleans(), st.integers(), st.text(), st.floats(allow_nan=False),
+                   st.lists(st.integers(), max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.dictionaries(st.text(max_size=12), SCALAR, max_size=8),
+                 st.lists(st.integers(), max_size=4)))
+def test_size_of_is_the_length_of_the_encoding(item):
+    # Counted without encoding for flat objects; any text (escapes, non-ASCII, U+2028,
+    # control characters), any integer, nested values and floats fall back to encoding.
+    try:
+        expected = len(dumps(item))
+    except UnicodeEncodeError:  # a lone surrogate: neither may pretend it has a size
+        with pytest.raises(UnicodeEncodeError):
+            size_of(item)
+        return
+    assert size_of(item) == expected

@@ -80,11 +80,20 @@ function duration(seconds) {
   return `about ${(seconds / 3600).toFixed(1)} h`;
 }
 
+const NO_PLAN = Object.freeze({ send: [], cached: [], withheld: {} });
+
+/** The plan of an IOC from the compact preview (privacy.js planFromPreview), or an empty one. */
+function planAt(pv, n) {
+  const p = Array.isArray(pv.planOf) ? pv.planOf[n] : undefined;
+  const plan = Number.isInteger(p) && p >= 0 && Array.isArray(pv.plans) ? pv.plans[p] : null;
+  return plan && Array.isArray(plan.send) && Array.isArray(plan.cached) ? plan : NO_PLAN;
+}
+
 /** The privacy preview: what goes to whom (and what each receives), what is cached, what is withheld. */
 export function previewBox(doc, ctx) {
   const { state, caps, view, handlers } = ctx;
   const deselected = view.deselected;
-  const pv = state.preview ?? { byKey: {}, providers: {}, etaSeconds: null };
+  const pv = state.preview ?? { plans: [], planOf: [], providers: {}, etaSeconds: null };
   const chosen = state.plan.filter((k) => !deselected.has(k));
   const box = el(doc, "section", { class: "preview", id: "preview", "aria-labelledby": "preview-title" });
   box.append(el(doc, "h2", { id: "preview-title" }, "Review what will be sent"));
@@ -95,8 +104,8 @@ export function previewBox(doc, ctx) {
     if (!n && !cached) continue;
     // What this provider receives, for the types it would get here only.
     const info = caps.providers.find((x) => x.name === name);
-    const types = new Set(state.plan.filter((k) => pv.byKey?.[k]?.send?.includes(name)).map((k) => k.split(":")[0]));
-    const what = info ? [...new Set([...types].map((t) => info.sends?.[t]).filter(Boolean))].join("; ") : "";
+    const types = Array.isArray(p?.types) ? p.types : [];
+    const what = info ? [...new Set(types.map((t) => info.sends?.[t]).filter(Boolean))].join("; ") : "";
     const eta = duration(p?.eta_seconds);
     who.append(el(doc, "li", { "data-provider": name },
       el(doc, "strong", {}, providerLabel(caps, name)),
@@ -107,12 +116,12 @@ export function previewBox(doc, ctx) {
   const eta = duration(pv.etaSeconds);
   box.append(el(doc, "p", { class: "eta" }, eta ? `Estimated time on the current quotas: ${eta}. `
     : "", "Cached answers do not leave this computer. Untick any value you do not want to share."));
-  const byKey = new Map(state.iocs.map((i) => [iocKey(i), i]));
+  const at = new Map(state.iocs.map((i, n) => [iocKey(i), n]));
   const list = el(doc, "ul", { class: "preview-list" });
   state.plan.slice(0, PREVIEW_LIMIT).forEach((key, n) => {
-    const ioc = byKey.get(key);
+    const ioc = state.iocs[at.get(key)];
     if (!ioc) return;
-    const item = pv.byKey?.[key] ?? { send: [], cached: [] };
+    const item = planAt(pv, at.get(key));
     const id = `pv-${n}`;
     const box2 = el(doc, "input", { type: "checkbox", id, "data-key": key, "data-focus": `pv:${key}` });
     box2.checked = !deselected.has(key);
@@ -133,20 +142,19 @@ export function previewBox(doc, ctx) {
     box.append(el(doc, "h3", {}, `Not sent (${withheld.length})`));
     const wl = el(doc, "ul", { class: "withheld-list" });
     for (const [key, reason] of withheld.slice(0, PREVIEW_LIMIT)) {
-      const ioc = byKey.get(key);
+      const ioc = state.iocs[at.get(key)];
       if (!ioc) continue;
       wl.append(el(doc, "li", { "data-ioc-type": ioc.type, "data-ioc-value": ioc.value, "data-reason": reason },
         el(doc, "code", {}, ioc.value), ` \u2014 ${withheldText(reason)}`));
     }
     box.append(wl);
   }
-  const partly = Object.entries(pv.byKey ?? {}).filter(([, p]) => Object.keys(p.withheld ?? {}).length
-    && (p.send.length || p.cached.length)).length;
+  const partly = Number.isInteger(pv.partly) ? pv.partly : 0;
   if (partly) {
     box.append(el(doc, "p", { class: "muted" },
       `${partly} value${partly === 1 ? "" : "s"} go to some sources only (the others do not take the type, are off, or have no key).`));
   }
-  const leaving = chosen.filter((k) => pv.byKey?.[k]?.send?.length).length;
+  const leaving = chosen.filter((k) => planAt(pv, at.get(k)).send.length).length;
   box.append(el(doc, "div", { class: "actions" },
     button(doc, `Send ${chosen.length}`, () => handlers.confirm(chosen), {
       id: "confirm-send", class: "primary", "data-focus": "confirm-send", disabled: chosen.length === 0,

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 # Bump on any change the extension of an older version cannot read.
-PROTOCOL = 2
+PROTOCOL = 3
 PRIVATE_RULE = ("private, loopback, link-local, reserved and internal addresses and names "
                 "(RFC 1918, RFC 4193, .local, .internal, ...) go to no provider unless asked")
 

@@ -21,7 +21,8 @@ import socket
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -46,13 +47,16 @@ class HttpError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class HttpRequest:
-    """One request a provider wants sent. `form` is sent form-encoded, `json` as JSON."""
+class HttpRequest(NamedTuple):
+    """One request a provider wants sent. `form` is sent form-encoded, `json` as JSON.
+
+    An immutable NamedTuple rather than a frozen dataclass: every (IOC, provider) check
+    builds one (`Provider.check`), ~48,000 for a 12,000-IOC page's preview, and a frozen
+    dataclass's __init__ took a third of that time."""
 
     method: str  # "GET" | "POST"
     url: str
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = MappingProxyType({})
     params: Mapping[str, str] | None = None
     form: Mapping[str, str] | None = None
     json: Any = None

@@ -75,22 +75,37 @@ class Decision:
     error: EnrichmentError | None = None
 
 
-def decide(provider: Provider, enabled: bool, ioc: IOC, rules: Rules) -> Decision:
-    if not enabled:
-        return Decision("disabled")
+def ruled_out(ioc: IOC, rules: Rules) -> str | None:
+    """The privacy rule that withholds this IOC from every provider, if any."""
     if ioc.private and not rules.send_private:
-        return Decision("private")
+        return "private"
     if rules.never_send.covers(ioc):
-        return Decision("never_send")
+        return "never_send"
+    return None
+
+
+def checked(provider: Provider, ioc: IOC) -> Decision:
+    """Whether this provider can take this value at all (its `check`)."""
     try:
         problem = provider.check(ioc)
     except Exception:  # a provider bug must not stop the queue
         problem = provider.error(ErrorCode.BAD_REQUEST, "this value cannot be looked up")
-    if problem is not None:
-        if problem.code is ErrorCode.UNSUPPORTED:
-            return Decision("unsupported")
-        return Decision(error=problem)
-    return Decision()
+    if problem is None:
+        return LOOK_UP
+    if problem.code is ErrorCode.UNSUPPORTED:
+        return UNSUPPORTED
+    return Decision(error=problem)
+
+
+def decide(provider: Provider, enabled: bool, ioc: IOC, rules: Rules) -> Decision:
+    if not enabled:
+        return DISABLED
+    if reason := ruled_out(ioc, rules):
+        return Decision(reason)
+    return checked(provider, ioc)
+
+
+LOOK_UP, DISABLED, UNSUPPORTED = Decision(), Decision("disabled"), Decision("unsupported")
 
 
 def needs_key_missing(provider: Provider) -> bool:

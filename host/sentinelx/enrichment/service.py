@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +20,7 @@ from sentinelx.enrichment.engine import Emit, EmitMany, Engine, Lane, Options
 from sentinelx.enrichment.history import History
 from sentinelx.enrichment.http import DEFAULT_TIMEOUT, TOTAL_DEADLINE, SafeHttp, allowlist
 from sentinelx.enrichment.models import Verdict, iso_utc
-from sentinelx.enrichment.plan import NeverSend, Rules, decide, needs_key_missing
+from sentinelx.enrichment.plan import NeverSend, Rules
 from sentinelx.enrichment.providers import registry
 from sentinelx.enrichment.providers.base import Provider, ProviderContext, RetryPolicy, data_dir
 from sentinelx.enrichment.quota import Limits, Quota
@@ -87,7 +87,7 @@ def lanes(conn: Any, settings: Mapping[str, Value], net: Net = Net()) -> list[La
 
 
 @contextmanager
-def _db() -> Iterator[Any]:
+def database() -> Iterator[Any]:
     conn = store.connect()
     try:
         yield conn
@@ -110,7 +110,7 @@ def run(
 ) -> dict[str, Any]:
     """Enrich `iocs` with the local settings and keys; returns the summary fields."""
     settings = config.load()
-    with _db() as conn:
+    with database() as conn:
         engine = Engine(
             lanes(conn, settings, net), Cache(conn, ttls(settings)), History(conn),
             on_results=on_results, on_progress=on_progress, cancel=cancel,
@@ -121,78 +121,13 @@ def run(
         return engine.run(iocs)
 
 
-# --- preview ------------------------------------------------------------------------
-
-
-def preview(iocs: Sequence[IOC], *, include_private: bool = False,
-            refresh: bool = False) -> dict[str, Any]:
-    """Per IOC, what each provider would get: sent (and what), cached, or withheld (why);
-    and the time the lookups would take on the current quotas."""
-    from sentinelx.enrichment.engine import dedupe
-
-    settings = config.load()
-    r = rules(settings, include_private)
-    out_iocs: list[dict[str, Any]] = []
-    seconds: dict[str, int] = {}
-    with _db() as conn:
-        cache = Cache(conn, ttls(settings))
-        ls = lanes(conn, settings)
-        to_send: dict[str, int] = {lane.name: 0 for lane in ls}
-        unique = dedupe(iocs)
-        # Decide every (IOC, provider) first, then ask the cache once per provider.
-        decided = [[(lane, decide(lane.provider, lane.enabled, ioc, r)) for lane in ls
-                    if lane.provider.supports(ioc.type)] for ioc in unique]
-        cached: dict[str, Container[tuple[str, str]]] = {lane.name: () for lane in ls}
-        if not refresh:
-            asked: dict[str, list[tuple[str, str]]] = {lane.name: [] for lane in ls}
-            for ioc, takers in zip(unique, decided, strict=True):
-                for lane, d in takers:
-                    if not (d.reason or d.error):
-                        asked[lane.name].append((ioc.type.value, ioc.value))
-            cached = {name: cache.get_many(name, refs) if refs else {}
-                      for name, refs in asked.items()}
-        for ioc, takers in zip(unique, decided, strict=True):
-            rows = []
-            for lane, d in takers:
-                spec = lane.provider.SPEC
-                row: dict[str, Any] = {"provider": spec.name}
-                if d.reason or d.error:
-                    row.update(action="withheld", reason=d.reason or "bad_request")
-                elif (ioc.type.value, ioc.value) in cached[spec.name]:
-                    row.update(action="cached")
-                elif needs_key_missing(lane.provider):
-                    row.update(action="withheld", reason="no_api_key")
-                else:
-                    row.update(action="send",
-                               sends=spec.sends.get(ioc.type.value, "the value"))
-                    to_send[spec.name] += 1
-                rows.append(row)
-            out_iocs.append({"ioc": ioc.to_wire(), "providers": rows})
-        per_provider: dict[str, dict[str, Any]] = {}
-        for lane in ls:
-            n = to_send[lane.name]
-            status = lane.quota.status()
-            paused = status.next_slot_at if not status.granted else None
-            seconds[lane.name] = round(lane.quota.estimate(n))
-            per_provider[lane.name] = {
-                "lookups": n, "seconds": seconds[lane.name],
-                "remaining_today": status.remaining_today,
-                "paused_until": iso_utc(paused) if status.state.value != "minute_limit" else None,
-            }
-    # Lanes run in parallel: the job takes as long as its slowest provider.
-    return {"iocs": out_iocs, "estimate": {
-        "lookups": sum(to_send.values()),
-        "seconds": max(seconds.values(), default=0),
-        "providers": per_provider}}
-
-
 # --- quotas -------------------------------------------------------------------------
 
 
 def quota_state() -> dict[str, Any]:
     settings = config.load()
     out: dict[str, Any] = {}
-    with _db() as conn:
+    with database() as conn:
         for lane in lanes(conn, settings):
             slot = lane.quota.status()
             out[lane.name] = {
@@ -212,7 +147,7 @@ def quota_reset(provider: str | None = None) -> list[str]:
     if provider is not None:
         registry.spec(provider)  # KeyError for an unknown name
     cleared = []
-    with _db() as conn:
+    with database() as conn:
         for name in names:
             if Quota(conn, name).reset():
                 cleared.append(name)
@@ -239,7 +174,7 @@ def verify_key(name: str, net: Net = Net(timeout=(5.0, 15.0), total_deadline=20.
     if req is None or not provider.ctx.key:
         out["message"] = f"{label} has no cheap key check; the first lookup will tell"
         return out
-    with _db() as conn:
+    with database() as conn:
         quota = Quota(conn, name, limits(provider, values))
         slot = quota.try_acquire()
         if not slot.granted:

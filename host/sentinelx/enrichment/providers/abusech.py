@@ -10,7 +10,6 @@ generic rule (PROVIDERS.md §7.2).
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sentinelx.enrichment.models import BadResponse, EnrichmentError, ErrorCode, Observation, iso_utc
-from sentinelx.enrichment.providers.base import MAX_LIST, MAX_STR, Provider, json_body
+from sentinelx.enrichment.providers.base import MAX_LIST, MAX_STR, Provider, json_body, parsed_ip
 from sentinelx.pipeline.models import IOC, IOCType
 
 if TYPE_CHECKING:
@@ -65,10 +64,10 @@ def hash_value(ioc: IOC) -> str:
 def host_value(ioc: IOC) -> str:
     """A domain or IPv4 address as abuse.ch stores hosts (lower case, no trailing dot)."""
     if ioc.type is IOCType.IPV4:
-        try:
-            return str(ipaddress.IPv4Address(ioc.value.strip()))
-        except ValueError:
-            raise ValueError("not an IPv4 address") from None
+        parsed = parsed_ip(ioc.value.strip())
+        if parsed is None or parsed[0] != 4:
+            raise ValueError("not an IPv4 address")
+        return parsed[1]
     if ioc.type is IOCType.DOMAIN:
         v = ioc.value.strip().lower().rstrip(".")
         if not _HOSTNAME.fullmatch(v):

@@ -12,7 +12,6 @@ Score: log1p(w) / log1p(20) capped at 1, w = malicious + suspicious / 2 engines,
 from __future__ import annotations
 
 import base64
-import ipaddress
 import math
 import re
 from typing import Any
@@ -35,6 +34,7 @@ from sentinelx.enrichment.providers.base import (
     count,
     json_body,
     judgement,
+    parsed_ip,
     text,
     texts,
 )
@@ -95,10 +95,12 @@ def object_id(ioc_type: IOCType, value: str) -> str:
     """The path segment for this IOC; raises ValueError for a value of the wrong shape,
     so nothing odd (slashes, dot segments, '@') ever reaches the URL."""
     if ioc_type in (IOCType.IPV4, IOCType.IPV6):
-        ip = ipaddress.ip_address(value)
-        if (ip.version == 4) != (ioc_type is IOCType.IPV4):
+        parsed = parsed_ip(value)
+        if parsed is None:
+            raise ValueError(f"{value[:80]!r} does not appear to be an IPv4 or IPv6 address")
+        if (parsed[0] == 4) != (ioc_type is IOCType.IPV4):
             raise ValueError(f"not an {ioc_type.value} address")
-        return ip.compressed
+        return parsed[1]
     if ioc_type in _HASH_LEN:
         v = value.lower()
         if len(v) != _HASH_LEN[ioc_type] or not all(c in "0123456789abcdef" for c in v):

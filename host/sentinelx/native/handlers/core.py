@@ -50,18 +50,23 @@ def ping(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.
 
 def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
     from sentinelx.enrichment.iocs import remember
-    from sentinelx.native.handlers import speculate
     from sentinelx.pipeline.extract import extract_iocs
 
     text: str = request["text"]
     if text_too_large(state, text, reply):
         return
     found = extract_iocs(text)
-    remember(found)  # the preview and enrich of these values skip re-extracting each
+    remember(found)  # an enrich of these values skips re-extracting each
     iocs = [ioc.to_wire() for ioc in found]
     for message in messages.parts({"id": reply.request_id, "type": "extracted"}, "iocs", iocs):
-        reply.writer.send(message)
-    speculate.start(state, found)  # the preview the extension asks for next, meanwhile
+        if not reply.writer.send(message):
+            return
+    if "preview" in request:  # the page's privacy preview follows, under the same id
+        from sentinelx.native.handlers import previewing
+
+        include_private = bool(request["preview"].get("include_private"))
+        previewing.send(reply, previewing.offered(found, include_private),
+                        include_private=include_private)
 
 
 def cancel(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:

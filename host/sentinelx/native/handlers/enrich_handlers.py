@@ -64,26 +64,12 @@ def enrich(state: HostState, request: dict[str, Any], reply: Reply,
 
 def preview(state: HostState, request: dict[str, Any], reply: Reply,
             _c: threading.Event) -> None:
-    from sentinelx.enrichment import service
     from sentinelx.enrichment.iocs import from_ref
-    from sentinelx.native.handlers import speculate
-    from sentinelx.protocol import messages
+    from sentinelx.native.handlers import previewing
 
-    include_private, refresh = bool(request.get("include_private")), bool(request.get("refresh"))
-    # The page's IOCs exactly as extracted: answered from the guess, without reading them again.
-    guessed = speculate.take(state, reply.request_id, request["iocs"],
-                             include_private=include_private, refresh=refresh)
-    if guessed is not None:
-        for body in guessed:
-            if not reply.writer.write(body):
-                return
-        return
-    iocs = [from_ref(ref) for ref in request["iocs"]]
-    out = service.preview(iocs, include_private=include_private, refresh=refresh)
-    base = {"id": reply.request_id, "type": "previewed", "estimate": out["estimate"]}
-    for message in messages.parts(base, "iocs", out["iocs"]):
-        if not reply.writer.send(message):
-            return
+    previewing.send(reply, [from_ref(ref) for ref in request["iocs"]],
+                    include_private=bool(request.get("include_private")),
+                    refresh=bool(request.get("refresh")))
 
 
 def quota_reset(state: HostState, request: dict[str, Any], reply: Reply,
