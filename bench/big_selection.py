@@ -52,6 +52,21 @@ ARM = """(() => {
   return true; })()"""
 
 
+# When each reply frame reaches the service worker (before it is handled), for the timeline.
+ARM_SW = """(() => {
+  const h = globalThis.sentinelx.host;
+  if (!h.__sxTimed) {
+    const handle = h.handleMessage.bind(h);
+    h.handleMessage = (port, msg) => {
+      globalThis.__sxFrames?.push([msg?.type, msg?.part ?? 1, performance.timeOrigin + performance.now()]);
+      return handle(port, msg);
+    };
+    h.__sxTimed = true;
+  }
+  globalThis.__sxFrames = [];
+  return true; })()"""
+
+
 def host_peak_rss_kib() -> int:
     """VmHWM of the running `sentinelx host` processes (the one the browser started)."""
     peak = 0
@@ -120,6 +135,7 @@ def main() -> int:
     parts: dict[str, float] = {}
     rss = 0
     alone: list[tuple[float, float]] = []
+    timelines: list[list[tuple[str, int, float]]] = []
     try:
         with World() as world, sync_playwright() as p:
             world.configure(dirs)
@@ -142,6 +158,7 @@ def main() -> int:
                 popup.wait_for("document.querySelector('main#app[aria-busy=false]')")
                 for _ in range(args.runs):
                     popup.evaluate(ARM)
+                    sw.evaluate(ARM_SW)
                     t0 = sw.evaluate("""async (text) => {
                         const t0 = performance.timeOrigin + performance.now();
                         globalThis.sentinelx.enrichText(text, {kind: "selection", title: "bench"},
@@ -150,6 +167,9 @@ def main() -> int:
                     t1 = popup.evaluate("window.__sxBench", timeout=120)
                     previews.append(t1 - t0)
                     lists.append(popup.evaluate("window.__sxList", timeout=120) - t0)
+                    timelines.append([(kind, part, at - t0) for kind, part, at in
+                                      sw.evaluate("globalThis.__sxFrames")
+                                      if kind in ("extracted", "previewed")])
                     shown = popup.evaluate("globalThis.__sxPerf?.app?.state?.iocs?.length ?? null")
                     # Send everything; wait for every part to be accepted and a first result.
                     sent = sw.evaluate("""async () => {
@@ -198,6 +218,9 @@ def main() -> int:
         print(f"run {i + 1}: trigger -> the IOCs listed {shown:.0f} ms (ratio {shown / budget:.2f}); "
               f"-> the privacy preview {ms:.0f} ms = {ms / extract_ms:.2f}x extraction "
               f"(ratio {ms / budget:.2f}); target {budget:.0f} ms (2x + 300)")
+    for i, frames in enumerate(timelines):
+        print(f"run {i + 1}, frames reaching the service worker: "
+              + ", ".join(f"{kind} {part} at {ms:.0f} ms" for kind, part, ms in frames))
     for i, (listed, previewed) in enumerate(alone):
         print(f"host alone, run {i + 1}: extract+preview sent -> whole list {listed:.0f} ms, "
               f"-> whole preview {previewed:.0f} ms (ratio {previewed / budget:.2f})")

@@ -316,6 +316,8 @@ def test_text_request_enriches_what_extract_finds(sx_dirs, fake, hosts):
     h.send({"id": "x", "type": "extract", "text": text})
     h.send({"id": "t", "type": "enrich", "text": text})
     h.wait_for(lambda f: f.get("id") == "t" and f["type"] == "summary")
+    # Both run on their own threads: the extract may answer after the enrich is done.
+    h.wait_for(lambda f: f.get("id") == "x" and f["type"] == "extracted")
     extracted = {(i["type"], i["value"]) for m in h.of("x", "extracted") for i in m["iocs"]}
     enriched = {(r["ioc"]["type"], r["ioc"]["value"]) for r in all_results_of(h, "t")}
     assert enriched == extracted

@@ -73,11 +73,14 @@ class AbuseIPDB(Provider):
         # Without Accept: application/json, AbuseIPDB answers errors as an HTML page.
         return {"Key": self.ctx.key or "", "Accept": "application/json"}
 
-    def request(self, ioc: IOC) -> HttpRequest:
+    def target(self, ioc: IOC) -> str:
         if ioc.type not in self.SPEC.types:
             raise ValueError(f"AbuseIPDB has no lookup for {ioc.type.value}")
+        return ip_address(ioc)
+
+    def request(self, ioc: IOC) -> HttpRequest:
         return HttpRequest("GET", f"{self._root()}/check", self._headers(), params={
-            "ipAddress": ip_address(ioc), "maxAgeInDays": str(int(self.setting("max_age_days")))})
+            "ipAddress": self.target(ioc), "maxAgeInDays": str(int(self.setting("max_age_days")))})
 
     def verify_key(self) -> HttpRequest | None:
         # One check of the documentation's own example address: 401 means a bad key.

@@ -75,10 +75,13 @@ class GreyNoise(Provider):
             headers["key"] = self.ctx.key
         return headers
 
-    def request(self, ioc: IOC) -> HttpRequest:
+    def target(self, ioc: IOC) -> str:
         if ioc.type is not IOCType.IPV4:
             raise ValueError(f"GreyNoise Community has no lookup for {ioc.type.value}")
-        return HttpRequest("GET", self._url(ip_address(ioc)), self._headers())
+        return ip_address(ioc)
+
+    def request(self, ioc: IOC) -> HttpRequest:
+        return HttpRequest("GET", self._url(self.target(ioc)), self._headers())
 
     def verify_key(self) -> HttpRequest | None:
         # No key-only endpoint on the community plan: one lookup of a known RIOT address.

@@ -51,10 +51,13 @@ class InternetDB(Provider):
         docs="https://internetdb.shodan.io/docs",
     )
 
-    def request(self, ioc: IOC) -> HttpRequest:
+    def target(self, ioc: IOC) -> str:
         if ioc.type is not IOCType.IPV4:
             raise ValueError(f"InternetDB has no lookup for {ioc.type.value}")
-        return HttpRequest("GET", f"{self.base_url}/{ip_address(ioc)}",
+        return ip_address(ioc)
+
+    def request(self, ioc: IOC) -> HttpRequest:
+        return HttpRequest("GET", f"{self.base_url}/{self.target(ioc)}",
                            {"Accept": "application/json"})
 
     def link(self, ioc: IOC, obs: Observation | None) -> str | None:

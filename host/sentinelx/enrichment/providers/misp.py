@@ -138,13 +138,21 @@ SPEC = ProviderSpec(
 class MISP(Provider):
     SPEC = SPEC
 
-    def request(self, ioc: IOC) -> HttpRequest:
-        return self._search(searchable(ioc.value), LIMIT)
+    def target(self, ioc: IOC) -> str:
+        value = searchable(ioc.value)
+        self._usable()
+        return value
 
-    def _search(self, value: str, limit: int) -> HttpRequest:
+    def request(self, ioc: IOC) -> HttpRequest:
+        return self._search(self.target(ioc), LIMIT)
+
+    def _usable(self) -> None:
         if not self.base_url:  # the engine treats MISP as off until then; never an error
             raise NotLookedUp("set the MISP base URL first (options page or "
                               "`sentinelx config set providers.misp.base_url URL`)")
+
+    def _search(self, value: str, limit: int) -> HttpRequest:
+        self._usable()
         headers = {"Authorization": self.ctx.key or "", "Accept": "application/json",
                    "Content-Type": "application/json"}
         return HttpRequest("POST", f"{self.base_url}/attributes/restSearch", headers,

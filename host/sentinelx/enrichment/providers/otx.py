@@ -81,8 +81,11 @@ class OTX(Provider):
     def _headers(self) -> dict[str, str]:
         return {"X-OTX-API-KEY": self.ctx.key or "", "Accept": "application/json"}
 
+    def target(self, ioc: IOC) -> tuple[str, str]:
+        return indicator(ioc)
+
     def request(self, ioc: IOC) -> HttpRequest:
-        kind, value = indicator(ioc)
+        kind, value = self.target(ioc)
         # Every character outside A-Za-z0-9_.-~ is escaped, "/" included: a URL's own
         # slashes and dot segments must never reach (or be normalised in) the API path.
         path = f"{self._root()}/indicators/{kind}/{quote(value, safe='')}/general"

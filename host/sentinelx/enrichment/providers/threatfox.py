@@ -114,7 +114,7 @@ class ThreatFox(Provider):
         docs="https://threatfox.abuse.ch/api/",
     )
 
-    def _term(self, ioc: IOC) -> str:
+    def target(self, ioc: IOC) -> str:
         if ioc.type in HASH_TYPES:
             return ac.hash_value(ioc)
         if ioc.type is IOCType.URL:
@@ -126,7 +126,7 @@ class ThreatFox(Provider):
     def request(self, ioc: IOC) -> HttpRequest:
         from sentinelx.enrichment.http import HttpRequest
 
-        term = self._term(ioc)
+        term = self.target(ioc)
         body = ({"query": "search_hash", "hash": term} if ioc.type in HASH_TYPES
                 else {"query": "search_ioc", "search_term": term})
         return HttpRequest("POST", f"{self.base_url}/", ac.headers(self.ctx.key), json=body)
@@ -145,7 +145,7 @@ class ThreatFox(Provider):
         if ioc.type in HASH_TYPES:
             return True  # the IOCs seen with that sample, not the hash itself
         value: str = row["ioc"]
-        term = self._term(ioc)
+        term = self.target(ioc)
         if ioc.type is IOCType.IPV4:
             return _host_of(value) == term
         if ioc.type is IOCType.DOMAIN:
@@ -197,7 +197,7 @@ class ThreatFox(Provider):
         if ioc.type not in HASH_TYPES and iocs and isinstance(iocs[0].get("id"), int):
             return f"{WEB}/ioc/{iocs[0]['id']}/"
         try:
-            term = self._term(ioc)
+            term = self.target(ioc)
         except ValueError:
             return None
         return f"{WEB}/browse.php?search={quote(f'ioc:{term}', safe='')}"

@@ -81,17 +81,20 @@ class URLhaus(Provider):
         docs="https://urlhaus-api.abuse.ch/",
     )
 
+    def target(self, ioc: IOC) -> tuple[str, dict[str, str]]:
+        """The endpoint and its form field."""
+        if ioc.type is IOCType.URL:
+            return "url", {"url": ac.url_value(ioc)}
+        if ioc.type in (IOCType.DOMAIN, IOCType.IPV4):
+            return "host", {"host": ac.host_value(ioc)}
+        if ioc.type in (IOCType.MD5, IOCType.SHA256):
+            return "payload", {f"{ioc.type.value}_hash": ac.hash_value(ioc)}
+        raise ValueError(f"URLhaus has no lookup for {ioc.type.value}")
+
     def request(self, ioc: IOC) -> HttpRequest:
         from sentinelx.enrichment.http import HttpRequest
 
-        if ioc.type is IOCType.URL:
-            path, form = "url", {"url": ac.url_value(ioc)}
-        elif ioc.type in (IOCType.DOMAIN, IOCType.IPV4):
-            path, form = "host", {"host": ac.host_value(ioc)}
-        elif ioc.type in (IOCType.MD5, IOCType.SHA256):
-            path, form = "payload", {f"{ioc.type.value}_hash": ac.hash_value(ioc)}
-        else:
-            raise ValueError(f"URLhaus has no lookup for {ioc.type.value}")
+        path, form = self.target(ioc)
         return HttpRequest("POST", f"{self.base_url}/{path}/", ac.headers(self.ctx.key), form=form)
 
     def verify_key(self) -> HttpRequest | None:

@@ -206,10 +206,13 @@ def _vt_error(body: bytes) -> tuple[str | None, str]:
 class VirusTotal(Provider):
     SPEC = SPEC
 
-    def request(self, ioc: IOC) -> HttpRequest:
+    def target(self, ioc: IOC) -> str:
         if ioc.type not in COLLECTIONS:
             raise ValueError(f"{ioc.type.value} is not looked up on VirusTotal")
-        ident = quote(object_id(ioc.type, ioc.value), safe=":")
+        return object_id(ioc.type, ioc.value)
+
+    def request(self, ioc: IOC) -> HttpRequest:
+        ident = quote(self.target(ioc), safe=":")
         return HttpRequest("GET", f"{self.base_url}/{COLLECTIONS[ioc.type]}/{ident}",
                            self._headers())
 
