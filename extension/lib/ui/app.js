@@ -111,6 +111,9 @@ export class PopupApp {
   syncModel() {
     const s = this.state;
     if (!s) return;
+    // The preview hides the list: its rows (12,000 on a big page) are brought up to date
+    // when it shows again, not while the user reads what will be sent.
+    if (s.phase === "preview") return;
     const opts = { sort: this.view.sort, filter: this.view.filter, query: this.view.query, iocTypes: this.caps.iocTypes };
     const dirty = this.dirty.size;
     if (this.stale) {

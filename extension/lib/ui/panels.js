@@ -8,7 +8,7 @@ import { button, el } from "./dom.js";
 import { withheldText } from "./rows.js";
 import { statusLine } from "./status.js";
 
-export const PREVIEW_LIMIT = 300;
+export const PREVIEW_LIMIT = 100; // rows listed in the preview (the rest: "and N more, all ticked")
 
 export function sourceLine(doc, state) {
   const s = state.source ?? {};

@@ -58,15 +58,30 @@ def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threadi
     found = extract_iocs(text)
     remember(found)  # an enrich of these values skips re-extracting each
     iocs = [ioc.to_wire() for ioc in found]
-    for message in messages.parts({"id": reply.request_id, "type": "extracted"}, "iocs", iocs):
-        if not reply.writer.send(message):
-            return
-    if "preview" in request:  # the page's privacy preview follows, under the same id
-        from sentinelx.native.handlers import previewing
+    bodies = [reply.writer.encode(m) for m in
+              messages.parts({"id": reply.request_id, "type": "extracted"}, "iocs", iocs)]
+    if "preview" not in request:
+        for body in bodies:
+            if not reply.writer.write(body):
+                return
+        return
+    from sentinelx.native.handlers import previewing
 
+    # The page's privacy preview follows, under the same id. The browser takes a while to
+    # read a big list (a write blocks until it has): the list goes out on a thread of its
+    # own while the preview is worked out, and the preview is written once the list is.
+    sent: list[bool] = []
+    writer = threading.Thread(target=lambda: sent.append(previewing.write(reply, bodies)),
+                              name=f"list-{reply.request_id[:16]}", daemon=True)
+    writer.start()
+    try:
         include_private = bool(request["preview"].get("include_private"))
-        previewing.send(reply, previewing.offered(found, include_private),
-                        include_private=include_private)
+        preview = previewing.frames(reply, previewing.offered(found, include_private),
+                                    include_private=include_private)
+    finally:
+        writer.join()
+    if sent == [True]:
+        previewing.write(reply, preview)
 
 
 def cancel(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:

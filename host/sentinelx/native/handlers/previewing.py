@@ -10,9 +10,9 @@ from sentinelx.native.server import Reply
 from sentinelx.pipeline.models import IOC
 
 
-def send(reply: Reply, iocs: Sequence[IOC], *, include_private: bool,
-         refresh: bool = False) -> bool:
-    """Compute and write the preview in self-contained parts; False if the browser is gone."""
+def frames(reply: Reply, iocs: Sequence[IOC], *, include_private: bool,
+           refresh: bool = False) -> list[bytes]:
+    """The preview, computed and encoded (checked) as self-contained parts."""
     from sentinelx.enrichment.preview import preview, wire_parts
     from sentinelx.protocol.messages import PART_BUDGET_BYTES, dumps
 
@@ -20,11 +20,20 @@ def send(reply: Reply, iocs: Sequence[IOC], *, include_private: bool,
     base = {"id": reply.request_id, "type": "previewed", "estimate": out["estimate"]}
     # Room for the envelope: id, type, estimate and the part numbers.
     groups = wire_parts(out, PART_BUDGET_BYTES - len(dumps(base)) - 64)
-    for n, (plans, items) in enumerate(groups, 1):
-        if not reply.writer.send({**base, "plans": plans, "iocs": items, "part": n,
-                                  "parts": len(groups)}):
-            return False
-    return True
+    return [reply.writer.encode({**base, "plans": plans, "iocs": items, "part": n,
+                                 "parts": len(groups)})
+            for n, (plans, items) in enumerate(groups, 1)]
+
+
+def write(reply: Reply, bodies: Sequence[bytes]) -> bool:
+    """Write encoded frames in order; False once the browser is gone."""
+    return all(reply.writer.write(body) for body in bodies)
+
+
+def send(reply: Reply, iocs: Sequence[IOC], *, include_private: bool,
+         refresh: bool = False) -> bool:
+    """Compute and write the preview; False if the browser is gone."""
+    return write(reply, frames(reply, iocs, include_private=include_private, refresh=refresh))
 
 
 def offered(iocs: Sequence[IOC], include_private: bool) -> list[IOC]:
