@@ -328,6 +328,9 @@ def _canonical_ip(ioc: IOC) -> str | ValueError:
     return text
 
 
+HEX_DIGITS = frozenset("0123456789abcdef")  # `HEX_DIGITS.issuperset(v)`: one C loop a hash
+
+
 @functools.lru_cache(maxsize=65_536)
 def parsed_ip(text: str) -> tuple[int, str] | None:
     """(version, canonical text) of an IP address, None if `text` is not one. Memoised

@@ -28,6 +28,7 @@ from sentinelx.enrichment.models import (
     Verdict,
 )
 from sentinelx.enrichment.providers.base import (
+    HEX_DIGITS,
     NO_DATA,
     Provider,
     ProviderSpec,
@@ -143,7 +144,7 @@ def indicator(ioc: IOC) -> tuple[str, str]:
         return kind, ip_address(ioc)
     if ioc.type in _HASH_LEN:
         v = ioc.value.lower()
-        if len(v) != _HASH_LEN[ioc.type] or not all(c in "0123456789abcdef" for c in v):
+        if len(v) != _HASH_LEN[ioc.type] or not HEX_DIGITS.issuperset(v):
             raise ValueError(f"not a {ioc.type.value} hash")
         return kind, v
     if ioc.type is IOCType.DOMAIN:

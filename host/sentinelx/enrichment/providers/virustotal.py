@@ -28,6 +28,7 @@ from sentinelx.enrichment.models import (
     iso_utc,
 )
 from sentinelx.enrichment.providers.base import (
+    HEX_DIGITS,
     NO_DATA,
     Provider,
     ProviderSpec,
@@ -103,7 +104,7 @@ def object_id(ioc_type: IOCType, value: str) -> str:
         return parsed[1]
     if ioc_type in _HASH_LEN:
         v = value.lower()
-        if len(v) != _HASH_LEN[ioc_type] or not all(c in "0123456789abcdef" for c in v):
+        if len(v) != _HASH_LEN[ioc_type] or not HEX_DIGITS.issuperset(v):
             raise ValueError(f"not a {ioc_type.value} hash")
         return v
     if ioc_type is IOCType.DOMAIN:
