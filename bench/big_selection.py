@@ -63,6 +63,13 @@ ARM_SW = """(() => {
       globalThis.__sxFrames?.push([msg?.type, msg?.part ?? 1, performance.timeOrigin + performance.now()]);
       return handle(port, msg);
     };
+    const store = globalThis.sentinelx.controller.store;
+    const flush = store.flush.bind(store);
+    store.flush = async () => {  // the session backup (storage.session), for the timeline
+      const t = performance.timeOrigin + performance.now();
+      await flush();
+      globalThis.__sxFrames?.push(["backup", 1, t, performance.timeOrigin + performance.now()]);
+    };
     h.__sxTimed = true;
   }
   globalThis.__sxFrames = [];
@@ -146,7 +153,7 @@ def main() -> int:
     parts: dict[str, float] = {}
     rss = 0
     alone: list[tuple[float, float, float]] = []
-    timelines: list[list[tuple[str, int, float]]] = []
+    timelines: list[list[tuple[str, int, float, float | None]]] = []
     popup_ms: list[dict[str, float]] = []
     try:
         with World() as world, sync_playwright() as p:
@@ -186,9 +193,10 @@ def main() -> int:
                         return {apply: sum("apply"), frame: sum("frame"), state: sum("state"),
                                 frames: p.frame.slice(m.frame).map(Math.round),
                                 slow: p.slow.slice(-6)}; })()"""))
-                    timelines.append([(kind, part, at - t0) for kind, part, at in
-                                      sw.evaluate("globalThis.__sxFrames")
-                                      if kind in ("extracted", "previewed")])
+                    timelines.append([(kind, part, f[2] - t0, f[3] - t0 if len(f) > 3 else None)
+                                      for f in sw.evaluate("globalThis.__sxFrames")
+                                      for kind, part in [f[:2]]
+                                      if kind in ("extracted", "previewed", "backup")])
                     shown = popup.evaluate("globalThis.__sxPerf?.app?.state?.iocs?.length ?? null")
                     # Send everything; wait for every part to be accepted and a first result.
                     sent = sw.evaluate("""async () => {
@@ -240,7 +248,8 @@ def main() -> int:
               f"{ms:.0f} ms = {ms / ref:.2f}x extraction (ratio {ms / budget:.2f})")
     for i, (frames, work) in enumerate(zip(timelines, popup_ms, strict=True)):
         print(f"run {i + 1}, frames reaching the service worker: "
-              + ", ".join(f"{kind} {part} at {ms:.0f} ms" for kind, part, ms in frames)
+              + ", ".join(f"{kind} {part} at {ms:.0f} ms" if end is None else
+                          f"session backup {ms:.0f}-{end:.0f} ms" for kind, part, ms, end in frames)
               + f"; the popup's own work: merging {work['apply']:.0f} ms, drawing "
               f"{work['frame'] + work['state']:.0f} ms")
         if os.environ.get("SX_BENCH_DEBUG"):

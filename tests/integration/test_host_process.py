@@ -141,3 +141,20 @@ def test_sigterm_exits_promptly(tmp_path: Path) -> None:
     assert host.recv()["type"] == "pong"
     host.proc.send_signal(signal.SIGTERM)
     assert host.proc.wait(timeout=5) == 0
+
+
+def test_a_fresh_host_answers_its_first_extract_while_it_warms_up(tmp_path: Path) -> None:
+    """The first request of a fresh host runs while its warm-up thread imports the rest. An
+    extract defining the pipeline's dataclasses while `typing` was half imported failed with
+    internal_error about 1 start in 40-80; 30 fresh hosts, each asked at once, must all answer."""
+    for n in range(30):
+        h = HostProcess(host_env(tmp_path / str(n)))
+        try:
+            h.send({"id": "x", "type": "extract", "text": "evil-c2.net 45.9.9.1",
+                    "preview": {"include_private": False}})
+            h.send({"id": "p", "type": "ping"})
+            got = h.wait_for(lambda f: f.get("id") == "x" and f["type"] in ("previewed", "error"))
+            assert got["type"] == "previewed", (got, h.stderr[-2000:])
+            assert [f["type"] for f in h.frames if f.get("id") == "x"] == ["extracted", "previewed"]
+        finally:
+            h.kill()

@@ -169,8 +169,9 @@ def test_a_failed_preview_is_an_error_after_the_list_and_the_host_goes_on(sx_dir
     h.send({"id": "x", "type": "extract", "text": "evil-c2.net 45.9.9.1",
             "preview": {"include_private": False}})
     err = h.wait_for(lambda f: f.get("id") == "x" and f["type"] == "error")
+    logs = "".join(f.read_text(errors="replace")[-2000:] for f in sx_dirs.log.glob("*"))
     assert err["code"] == "internal_error" and "evil-c2.net" not in err["message"]
-    assert [f["type"] for f in _frames_of(h, "x")] == ["extracted", "error"]
+    assert [f["type"] for f in _frames_of(h, "x")] == ["extracted", "error"], (h.frames, logs)
     h.send({"id": "p", "type": "ping"})
     assert h.wait_for(lambda f: f.get("id") == "p")["type"] == "pong"
 

@@ -265,6 +265,12 @@ class Dispatcher:
     def _background(self, handler: Handler, request: dict[str, Any], reply: Reply,
                     cancel: threading.Event) -> None:
         try:
+            # A job may define dataclasses (the pipeline does) while the warm-up thread is
+            # still importing `typing`: dataclasses reads sys.modules["typing"] as it finds it
+            # and failed on the half-made module (the first extract of a fresh host, ~1 in
+            # 40). Importing it here waits until it is whole. Never on the ping path.
+            import typing  # noqa: F401
+
             self._guarded(handler, request, reply, cancel)
         finally:
             with self.state.jobs_lock:

@@ -61,27 +61,31 @@ def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threadi
     bodies = [reply.writer.encode(m) for m in
               messages.parts({"id": reply.request_id, "type": "extracted"}, "iocs", iocs)]
     if "preview" not in request:
-        for body in bodies:
-            if not reply.writer.write(body):
-                return
+        _write_all(reply, bodies)
         return
-    from sentinelx.native.handlers import previewing
-
     # The page's privacy preview follows, under the same id. The browser takes a while to
     # read a big list (a write blocks until it has): the list goes out on a thread of its
-    # own while the preview is worked out, and the preview is written once the list is.
+    # own while the preview is worked out, and the preview (or the error that took its
+    # place) is written once the list is.
     sent: list[bool] = []
-    writer = threading.Thread(target=lambda: sent.append(previewing.write(reply, bodies)),
+    writer = threading.Thread(target=lambda: sent.append(_write_all(reply, bodies)),
                               name=f"list-{reply.request_id[:16]}", daemon=True)
     writer.start()
     try:
+        from sentinelx.native.handlers import previewing
+
         include_private = bool(request["preview"].get("include_private"))
         preview = previewing.frames(reply, previewing.offered(found, include_private),
                                     include_private=include_private)
     finally:
         writer.join()
     if sent == [True]:
-        previewing.write(reply, preview)
+        _write_all(reply, preview)
+
+
+def _write_all(reply: Reply, bodies: list[bytes]) -> bool:
+    """Write encoded frames in order; False once the browser is gone."""
+    return all(reply.writer.write(body) for body in bodies)
 
 
 def cancel(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:
