@@ -55,8 +55,9 @@ def dedupe(iocs: Sequence[IOC]) -> list[IOC]:
     seen: set[tuple[str, str]] = set()
     out = []
     for ioc in iocs:
-        if ioc.key not in seen:
-            seen.add(ioc.key)
+        key = ioc.key
+        if key not in seen:
+            seen.add(key)
             out.append(ioc)
     return out
 

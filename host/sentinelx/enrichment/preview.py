@@ -83,10 +83,12 @@ def _decide_lane(lane: Lane, unique: list[IOC], refs: list[tuple[str, str]],
     for t, members in by_type.items():
         if not provider.supports(t):
             continue
-        for k in members:
-            if not lane.enabled:
+        if not lane.enabled:
+            for k in members:
                 column[k] = withheld["disabled"]
-            elif why := ruled[k]:
+            continue
+        for k in members:
+            if why := ruled[k]:
                 column[k] = withheld[why]
             else:
                 d = checked(provider, unique[k])

@@ -37,15 +37,34 @@ def size_of(item: Any) -> int:
     """`len(dumps(item))`, counted without encoding when `item` is a flat object (an IOC,
     a result row): a 12,000-IOC `extracted` reply was encoded twice, once item by item only
     to measure it. Anything nested is encoded."""
-    if type(item) is dict:
-        total = 1 + 2 * len(item)  # braces, commas between members, a colon in each
-        for k, v in item.items():
-            n = _scalar_size(v)
-            if n < 0 or type(k) is not str:
+    if type(item) is not dict:
+        return len(dumps(item))
+    total = 1 + 2 * len(item) if item else 2  # braces, commas between members, a colon in each
+    for k, v in item.items():
+        t = type(v)
+        if t is str:
+            q = _quoted(v)
+            total += len(q) if q.isascii() else len(q.encode("utf-8"))
+        elif v is None or v is True:
+            total += 4
+        elif v is False:
+            total += 5
+        elif t is int:
+            total += len(int.__repr__(v))
+        else:
+            return len(dumps(item))
+        n = _KEY_SIZES.get(k)
+        if n is None:
+            if type(k) is not str:
                 return len(dumps(item))
-            total += n + _scalar_size(k)
-        return total if item else 2
-    return len(dumps(item))
+            n = _scalar_size(k)
+            if len(_KEY_SIZES) < 256:  # the few keys replies use
+                _KEY_SIZES[k] = n
+        total += n
+    return total
+
+
+_KEY_SIZES: dict[str, int] = {}
 
 
 def split_by_size(
