@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.host_bench import Host, page  # noqa: E402
+from bench.host_bench import Host, median_time, page  # noqa: E402
 from sentinelx.extension_ids import CHROME_EXTENSION_ID, chrome_origin  # noqa: E402
 from sentinelx.pipeline.extract import extract_iocs  # noqa: E402
 from tests.e2e.cdp_popup import open_real_popup  # noqa: E402
@@ -96,12 +95,7 @@ def reference_ms(text: str) -> float:
     """In-process `extract_iocs` on the text, median of 3: the issue's reference. Measured
     right before each run it is compared with, so a machine that slows down or speeds up
     between runs (a shared VM) moves both."""
-    times = []
-    for _ in range(3):
-        t = time.perf_counter()
-        extract_iocs(text)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
+    return median_time(lambda: extract_iocs(text), 3) * 1000
 
 
 def host_alone(launcher: Path, env: dict[str, str], text: str,

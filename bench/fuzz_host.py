@@ -92,7 +92,10 @@ class Gen:
                          "config.clear_key"))
         rid = self.rid()
         if kind == "extract":
-            return {"id": rid, "type": kind, "text": self.text(r.choice((0, 10, 10, 300, 300, 5000)))}
+            out = {"id": rid, "type": kind, "text": self.text(r.choice((0, 10, 10, 300, 300, 5000)))}
+            if r.random() < 0.5:  # the page's preview rides on the extract (protocol 3)
+                out["preview"] = {"include_private": r.random() < 0.5}
+            return out
         if kind == "cancel":
             return {"id": rid, "type": kind, "target": f"f{r.randint(1, self.n)}"}
         if kind == "enrich":

@@ -75,6 +75,9 @@ class Decision:
     error: EnrichmentError | None = None
 
 
+LOOK_UP, DISABLED, UNSUPPORTED = Decision(), Decision("disabled"), Decision("unsupported")
+
+
 def ruled_out(ioc: IOC, rules: Rules) -> str | None:
     """The privacy rule that withholds this IOC from every provider, if any."""
     if ioc.private and not rules.send_private:
@@ -104,8 +107,6 @@ def decide(provider: Provider, enabled: bool, ioc: IOC, rules: Rules) -> Decisio
         return Decision(reason)
     return checked(provider, ioc)
 
-
-LOOK_UP, DISABLED, UNSUPPORTED = Decision(), Decision("disabled"), Decision("unsupported")
 
 
 def needs_key_missing(provider: Provider) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sentinelx.lazylog import LazyLogger
 from sentinelx.native import decode, framing
@@ -75,6 +75,10 @@ class ReplyWriter:
             log.exception("could not encode a %s reply", show(message.get("type")))
             return messages.dumps(error_message(None, "internal_error",
                                                 "the host could not encode a reply; see the host log"))
+
+    def write_all(self, bodies: Sequence[bytes]) -> bool:
+        """Write bodies made by `encode`, in order; False once the browser is gone."""
+        return all(self.write(body) for body in bodies)
 
     def write(self, body: bytes) -> bool:
         """Write one body made by `encode`; False once the browser is gone."""

@@ -41,30 +41,11 @@ def size_of(item: Any) -> int:
         return len(dumps(item))
     total = 1 + 2 * len(item) if item else 2  # braces, commas between members, a colon in each
     for k, v in item.items():
-        t = type(v)
-        if t is str:
-            q = _quoted(v)
-            total += len(q) if q.isascii() else len(q.encode("utf-8"))
-        elif v is None or v is True:
-            total += 4
-        elif v is False:
-            total += 5
-        elif t is int:
-            total += len(int.__repr__(v))
-        else:
+        n, m = _scalar_size(v), _scalar_size(k)
+        if n < 0 or m < 0 or type(k) is not str:
             return len(dumps(item))
-        n = _KEY_SIZES.get(k)
-        if n is None:
-            if type(k) is not str:
-                return len(dumps(item))
-            n = _scalar_size(k)
-            if len(_KEY_SIZES) < 256:  # the few keys replies use
-                _KEY_SIZES[k] = n
-        total += n
+        total += n + m
     return total
-
-
-_KEY_SIZES: dict[str, int] = {}
 
 
 def split_by_size(

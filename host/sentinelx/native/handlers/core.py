@@ -61,14 +61,14 @@ def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threadi
     bodies = [reply.writer.encode(m) for m in
               messages.parts({"id": reply.request_id, "type": "extracted"}, "iocs", iocs)]
     if "preview" not in request:
-        _write_all(reply, bodies)
+        reply.writer.write_all(bodies)
         return
     # The page's privacy preview follows, under the same id. The browser takes a while to
     # read a big list (a write blocks until it has): the list goes out on a thread of its
     # own while the preview is worked out, and the preview (or the error that took its
     # place) is written once the list is.
     sent: list[bool] = []
-    writer = threading.Thread(target=lambda: sent.append(_write_all(reply, bodies)),
+    writer = threading.Thread(target=lambda: sent.append(reply.writer.write_all(bodies)),
                               name=f"list-{reply.request_id[:16]}", daemon=True)
     writer.start()
     try:
@@ -80,12 +80,7 @@ def extract(state: HostState, request: dict[str, Any], reply: Reply, _c: threadi
     finally:
         writer.join()
     if sent == [True]:
-        _write_all(reply, preview)
-
-
-def _write_all(reply: Reply, bodies: list[bytes]) -> bool:
-    """Write encoded frames in order; False once the browser is gone."""
-    return all(reply.writer.write(body) for body in bodies)
+        reply.writer.write_all(preview)
 
 
 def cancel(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.Event) -> None:

@@ -25,15 +25,11 @@ def frames(reply: Reply, iocs: Sequence[IOC], *, include_private: bool,
             for n, (plans, items) in enumerate(groups, 1)]
 
 
-def write(reply: Reply, bodies: Sequence[bytes]) -> bool:
-    """Write encoded frames in order; False once the browser is gone."""
-    return all(reply.writer.write(body) for body in bodies)
-
-
 def send(reply: Reply, iocs: Sequence[IOC], *, include_private: bool,
          refresh: bool = False) -> bool:
     """Compute and write the preview; False if the browser is gone."""
-    return write(reply, frames(reply, iocs, include_private=include_private, refresh=refresh))
+    return reply.writer.write_all(frames(reply, iocs, include_private=include_private,
+                                         refresh=refresh))
 
 
 def offered(iocs: Sequence[IOC], include_private: bool) -> list[IOC]:
