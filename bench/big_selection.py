@@ -62,6 +62,13 @@ ARM_SW = """(() => {
       globalThis.__sxFrames?.push([msg?.type, msg?.part ?? 1, performance.timeOrigin + performance.now()]);
       return handle(port, msg);
     };
+    const post = h.post.bind(h);
+    h.post = (msg) => {  // when the request leaves the worker, and how long posting takes
+      const t = performance.timeOrigin + performance.now();
+      const out = post(msg);
+      globalThis.__sxFrames?.push([`post ${msg?.type}`, 1, t, performance.timeOrigin + performance.now()]);
+      return out;
+    };
     const store = globalThis.sentinelx.controller.store;
     const flush = store.flush.bind(store);
     store.flush = async () => {  // the session backup (storage.session), for the timeline
@@ -190,7 +197,7 @@ def main() -> int:
                     timelines.append([(kind, part, f[2] - t0, f[3] - t0 if len(f) > 3 else None)
                                       for f in sw.evaluate("globalThis.__sxFrames")
                                       for kind, part in [f[:2]]
-                                      if kind in ("extracted", "previewed", "backup")])
+                                      if kind in ("extracted", "previewed", "backup", "post extract")])
                     shown = popup.evaluate("globalThis.__sxPerf?.app?.state?.iocs?.length ?? null")
                     # Send everything; wait for every part to be accepted and a first result.
                     sent = sw.evaluate("""async () => {
@@ -243,7 +250,8 @@ def main() -> int:
     for i, (frames, work) in enumerate(zip(timelines, popup_ms, strict=True)):
         print(f"run {i + 1}, frames reaching the service worker: "
               + ", ".join(f"{kind} {part} at {ms:.0f} ms" if end is None else
-                          f"session backup {ms:.0f}-{end:.0f} ms" for kind, part, ms, end in frames)
+                          f"{'session backup' if kind == 'backup' else kind} {ms:.0f}-{end:.0f} ms"
+                          for kind, part, ms, end in frames)
               + f"; the popup's own work: merging {work['apply']:.0f} ms, drawing "
               f"{work['frame'] + work['state']:.0f} ms")
         if os.environ.get("SX_BENCH_DEBUG"):

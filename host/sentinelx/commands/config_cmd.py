@@ -46,6 +46,14 @@ def _label(provider: str) -> str:
         return provider
 
 
+def _changed() -> None:
+    """A setting or key changed what the host's `pong` says: store it now, so that the
+    browser's next start of the host need not build it (enrichment/capsnap.py)."""
+    from sentinelx.enrichment import capsnap
+
+    capsnap.refresh_quietly()
+
+
 def run(args: argparse.Namespace) -> int:
     from sentinelx import config, keys
 
@@ -56,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.action == "set":
             value = config.set_value(args.name, args.value)
             print(f"{args.name} = {json.dumps(value)}")
+            _changed()
         elif args.action == "list":
             settings = config.load()
             state = {k: dict(v) for k, v in keys.keys_state().items()}
@@ -71,9 +80,12 @@ def run(args: argparse.Namespace) -> int:
                     shown = f"{key['masked']} (from {key['source']})" if key["set"] else "not set"
                     print(f"{'key ' + name:<{width}}  {shown}")
         elif args.action == "set-key":
-            return _set_key(args)
+            code = _set_key(args)
+            _changed()
+            return code
         elif args.action == "clear-key":
             print("key removed" if keys.clear_key(args.provider) else "no key was stored")
+            _changed()
         elif args.action == "path":
             print(f"config: {config.config_path()}\nkey:    {keys.key_path(args.provider)}")
     except config.ConfigError as e:

@@ -153,6 +153,13 @@ def run(args: argparse.Namespace) -> int:
     ext = args.extension_dir.absolute() if args.extension_dir else _default_extension_dir()
     if args.manifest_dir is None:
         print(next_steps(the_plan.targets, ext, _command_name(python)))
+    if not (args.dry_run or args.system or failures):
+        # The browser's first start of the host then reads the capabilities instead of
+        # importing every provider to build them (enrichment/capsnap.py; a launcher on another
+        # Python finds it stale and builds them, as without it).
+        from sentinelx.enrichment import capsnap
+
+        capsnap.refresh_quietly()
     if failures:
         if args.system:
             print("\nSystem-wide folders need root: sudo ./install/install.sh --system",

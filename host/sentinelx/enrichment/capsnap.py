@@ -12,6 +12,9 @@ has changed, which is checked with stat() and os.environ alone:
 A pause whose end has passed is dropped at read time, and cli_path is computed live.
 The host rebuilds the snapshot on its warm-up thread after its first reply (refresh), so
 any start after the first reads it; a missing or stale one costs the full build, as before.
+Whatever changes an input on purpose (install, `config set`/`set-key`/`clear-key`, `quota
+reset`, the options page) rebuilds it right away (refresh_quietly), so that the browser's
+next start, usually the first after install or after a new key, is a quick one too.
 """
 
 from __future__ import annotations
@@ -163,3 +166,13 @@ def refresh() -> bool:
     snap["capabilities"] = caps
     config.write_private(Path(_path()), json.dumps(snap))
     return True
+
+
+def refresh_quietly() -> None:
+    """refresh() after a change the user made, where the change itself has succeeded: a
+    snapshot that cannot be written (read-only or full cache dir, anything else) only makes
+    the next start build the capabilities itself, so it never fails the command."""
+    import contextlib
+
+    with contextlib.suppress(Exception):  # speed only: without it pong builds them itself
+        refresh()

@@ -15,6 +15,14 @@ from sentinelx.native.server import Dispatcher, HostState, Reply
 DEFAULT_PROVIDER = "virustotal"  # requests from before the provider core name none
 
 
+def _changed() -> None:
+    """A setting or key changed what `pong` says: store the capabilities again, off this
+    thread, so that the browser's next start of the host reads them (enrichment/capsnap.py)."""
+    from sentinelx.enrichment import capsnap
+
+    threading.Thread(target=capsnap.refresh_quietly, name="capsnap", daemon=True).start()
+
+
 def _send_config(reply: Reply, **extra: Any) -> None:
     reply.send("config", settings=config.load(), api_key=dict(keys.key_state()),
                keys={name: dict(v) for name, v in keys.keys_state().items()}, **extra)
@@ -33,6 +41,7 @@ def set_(state: HostState, request: dict[str, Any], reply: Reply, _c: threading.
     except config.ConfigError as e:
         reply.error("invalid_value", f"{request['name'][:64]}: {e}")
         return
+    _changed()
     _send_config(reply)
 
 
@@ -47,6 +56,7 @@ def set_key(state: HostState, request: dict[str, Any], reply: Reply, _c: threadi
     except config.ConfigError as e:
         reply.error("invalid_value", str(e))
         return
+    _changed()
     check = service.verify_key(provider) if request.get("verify", True) else {
         "provider": provider, "status": "unchecked", "message": "not checked"}
     _send_config(reply, key_check=check)
@@ -58,6 +68,7 @@ def clear_key(state: HostState, request: dict[str, Any], reply: Reply, _c: threa
     except config.ConfigError as e:
         reply.error("invalid_value", str(e))
         return
+    _changed()
     _send_config(reply)
 
 

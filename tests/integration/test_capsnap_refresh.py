@@ -1,0 +1,138 @@
+"""Whatever changes what `pong` says on purpose (install, `config set`/`set-key`/`clear-key`,
+the options page through the host) stores the capabilities snapshot again at once, so the
+browser's next start of the host reads it instead of importing every provider. Real CLI
+processes and a real host; the snapshot is judged by a new process, the way a host reads it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import enrich_env
+from tests.support.enrich_env import SENTINELX, Dirs
+from tests.support.frames import HostProcess
+
+sx_dirs = enrich_env.sx_dirs  # fixture
+
+# In a new process: what the snapshot gives (None when stale or absent) beside the full build.
+JUDGE = ("import json; from sentinelx.enrichment import capsnap;"
+         "from sentinelx.enrichment.capabilities import capabilities;"
+         "print(json.dumps([capsnap.load(), capabilities()]))")
+
+
+def judged(env: dict[str, str]) -> tuple[dict | None, dict]:
+    out = subprocess.run([sys.executable, "-c", JUDGE], capture_output=True, text=True, env=env,
+                         check=True, timeout=60)
+    snap, full = json.loads(out.stdout)
+    return snap, full
+
+
+def provider(caps: dict, name: str) -> dict:
+    return next(p for p in caps["providers"] if p["name"] == name)
+
+
+def sx(dirs: Dirs, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(SENTINELX), *args], input=stdin, capture_output=True, text=True,
+                          env=dirs.env(), timeout=60)
+
+
+def test_config_commands_leave_a_snapshot_the_next_start_can_use(sx_dirs: Dirs) -> None:
+    assert judged(sx_dirs.env())[0] is None  # nothing stored yet: the first start builds
+    done = sx(sx_dirs, "config", "set", "providers.otx.enabled", "false")
+    assert done.returncode == 0, done.stderr
+    snap, full = judged(sx_dirs.env())
+    assert snap == full and provider(snap, "otx")["enabled"] is False
+
+    done = sx(sx_dirs, "config", "set-key", "--provider", "abuseipdb", "--no-verify",
+              stdin="a1b2c3d4" * 10 + "\n")
+    assert done.returncode == 0, done.stderr
+    snap, full = judged(sx_dirs.env())
+    assert snap == full and provider(snap, "abuseipdb")["key_set"] is True
+
+    done = sx(sx_dirs, "config", "clear-key", "--provider", "abuseipdb")
+    assert done.returncode == 0, done.stderr
+    snap, full = judged(sx_dirs.env())
+    assert snap == full and provider(snap, "abuseipdb")["key_set"] is False
+
+
+def test_a_refused_change_stores_nothing(sx_dirs: Dirs) -> None:
+    done = sx(sx_dirs, "config", "set", "providers.otx.enabled", "maybe")
+    assert done.returncode != 0
+    assert not any(sx_dirs.cache.iterdir())
+
+
+def test_a_cache_dir_that_cannot_be_written_does_not_fail_the_change(sx_dirs: Dirs) -> None:
+    sx_dirs.cache.rmdir()
+    sx_dirs.cache.write_text("not a folder")  # the snapshot cannot go there
+    done = sx(sx_dirs, "config", "set", "providers.otx.enabled", "false")
+    assert done.returncode == 0, done.stderr
+    assert "providers.otx.enabled = false" in done.stdout
+    assert sx(sx_dirs, "config", "get", "providers.otx.enabled").stdout.strip() == "false"
+
+
+def test_install_leaves_a_snapshot_for_the_browsers_first_start(sx_dirs: Dirs,
+                                                                tmp_path: Path) -> None:
+    done = sx(sx_dirs, "install", "--browser", "chromium", "--manifest-dir",
+              str(tmp_path / "manifests"), "--launcher-python", sys.executable, "--no-shim")
+    assert done.returncode == 0, done.stderr
+    snap, full = judged(sx_dirs.env())
+    assert snap is not None and snap == full
+
+
+def settled(dirs: Dirs, unlike: dict | None = None) -> dict | None:
+    """The snapshot once it is valid (and differs from `unlike`), waiting up to 30 s for a
+    host's thread to store it; None if it never is."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        snap, full = judged(dirs.env())
+        if snap is not None and snap == full and snap != unlike:
+            return snap
+        time.sleep(0.2)
+    return None
+
+
+@pytest.mark.parametrize("request_", [
+    {"type": "config.set", "name": "providers.otx.enabled", "value": False},
+    {"type": "config.set_key", "provider": "abuseipdb", "key": "a1b2c3d4" * 10, "verify": False},
+])
+def test_a_change_from_the_options_page_is_stored_by_the_host(sx_dirs: Dirs,
+                                                              request_: dict) -> None:
+    h = HostProcess(sx_dirs.env())
+    try:
+        h.send({"id": "p", "type": "ping"})
+        h.wait_for(lambda f: f.get("id") == "p")
+        before = settled(sx_dirs)  # the warm-up's own snapshot, from before the change
+        assert before is not None
+        h.send({"id": "c", **request_})
+        reply = h.wait_for(lambda f: f.get("id") == "c")
+        assert reply["type"] == "config", reply
+        snap = settled(sx_dirs, unlike=before)  # stored on a thread after the reply
+        assert snap is not None
+        if request_["type"] == "config.set":
+            assert provider(snap, "otx")["enabled"] is False
+        else:
+            assert provider(snap, "abuseipdb")["key_set"] is True
+    finally:
+        h.close()
+
+
+def test_quota_reset_stores_the_pause_gone(sx_dirs: Dirs) -> None:
+    from sentinelx.enrichment import store
+    from sentinelx.enrichment.quota import Quota
+
+    conn = store.connect()
+    try:
+        Quota(conn, "virustotal").rate_limited("429 from the provider", time.time() + 3600)
+    finally:
+        conn.close()
+    done = sx(sx_dirs, "config", "get", "providers.otx.enabled")  # a reading: stores nothing
+    assert done.returncode == 0 and not any(sx_dirs.cache.glob("capabilities*"))
+    done = sx(sx_dirs, "quota", "reset", "--provider", "virustotal")
+    assert done.returncode == 0 and "cleared the pause of virustotal" in done.stdout
+    snap, full = judged(sx_dirs.env())
+    assert snap == full and provider(snap, "virustotal")["paused_until"] is None
