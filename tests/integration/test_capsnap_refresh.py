@@ -84,12 +84,12 @@ def test_install_leaves_a_snapshot_for_the_browsers_first_start(sx_dirs: Dirs,
     assert snap is not None and snap == full
 
 
-def settled(dirs: Dirs, unlike: dict | None = None) -> dict | None:
+def settled(dirs: Dirs, unlike: dict | None = None, **env: str) -> dict | None:
     """The snapshot once it is valid (and differs from `unlike`), waiting up to 30 s for a
     host's thread to store it; None if it never is."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        snap, full = judged(dirs.env())
+        snap, full = judged(dirs.env(**env))  # the host's environment: keys are inputs
         if snap is not None and snap == full and snap != unlike:
             return snap
         time.sleep(0.2)
@@ -136,3 +136,43 @@ def test_quota_reset_stores_the_pause_gone(sx_dirs: Dirs) -> None:
     assert done.returncode == 0 and "cleared the pause of virustotal" in done.stdout
     snap, full = judged(sx_dirs.env())
     assert snap == full and provider(snap, "virustotal")["paused_until"] is None
+
+
+def test_a_reset_with_nothing_paused_changes_nothing(sx_dirs: Dirs) -> None:
+    from sentinelx.enrichment import capsnap, pauses
+
+    assert sx(sx_dirs, "config", "set", "providers.otx.enabled", "false").returncode == 0
+    stored = (sx_dirs.cache / capsnap.FILE).stat()
+    done = sx(sx_dirs, "quota", "reset")
+    assert done.returncode == 0 and "was not paused" in done.stdout
+    assert not pauses.path().exists()  # no pause to mirror: the mirror is not created
+    after = (sx_dirs.cache / capsnap.FILE).stat()
+    assert (after.st_mtime_ns, after.st_ino) == (stored.st_mtime_ns, stored.st_ino)
+    snap, full = judged(sx_dirs.env())
+    assert snap == full
+
+
+def test_a_429_the_host_meets_is_in_the_snapshot_after_the_job(sx_dirs: Dirs) -> None:
+    from sentinelx import config
+    from tests.support.fakevt import FakeVT
+
+    key = "5f3a9c0e1d2b4a6f8e7d" * 3 + "9c0e"
+    with FakeVT(api_key=key) as fake:
+        enrich_env.only_providers("virustotal")
+        config.set_value("vt.base_url", fake.base_url)
+        fake.program("quota")  # every answer a 429
+        env = {"SENTINELX_VIRUSTOTAL_API_KEY": key}
+        h = HostProcess(sx_dirs.env(**env))
+        try:
+            h.send({"id": "p", "type": "ping"})
+            h.wait_for(lambda f: f.get("id") == "p")
+            before = settled(sx_dirs, **env)
+            assert before is not None and provider(before, "virustotal")["paused_until"] is None
+            h.send({"id": "r", "type": "enrich", "iocs": [{"type": "ipv4", "value": "45.0.0.1"}]})
+            h.wait_for(lambda f: f.get("type") == "progress" and f["waiting_for_quota"])
+            h.send({"id": "c", "type": "cancel", "target": "r"})
+            h.wait_for(lambda f: f.get("type") == "summary", timeout=10)
+            snap = settled(sx_dirs, unlike=before, **env)
+            assert snap is not None and provider(snap, "virustotal")["paused_until"]
+        finally:
+            h.close()

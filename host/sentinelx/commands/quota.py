@@ -29,10 +29,10 @@ def run(args: argparse.Namespace) -> int:
         who = args.provider or "any provider"
         print(f"cleared the pause of {', '.join(cleared)}" if cleared
               else f"{who} was not paused")
-        if cleared:  # `pong` shows the pause: the browser's next start reads the new state
-            from sentinelx.enrichment import capsnap
+        # `pong` shows the pauses: the browser's next start reads the new state
+        from sentinelx.enrichment import capsnap
 
-            capsnap.refresh_quietly()
+        capsnap.refresh_quietly()
         return 0
     state = service.quota_state()
     if getattr(args, "json", False):

@@ -42,6 +42,13 @@ def record(provider: str, until: float | None) -> None:
             data.pop(provider, None)
         else:
             data[provider] = until
-        write_private(path(), json.dumps(data, sort_keys=True))
+        text = json.dumps(data, sort_keys=True)
+        try:
+            now: str | None = path().read_text("utf-8")
+        except (OSError, ValueError):
+            now = None
+        if now == text or (now is None and not data):
+            return  # unchanged: a rewrite would only make the capabilities snapshot stale
+        write_private(path(), text)
     except OSError as e:
         log.warning("cannot update %s: %s", FILE, e)
