@@ -176,3 +176,26 @@ def test_a_429_the_host_meets_is_in_the_snapshot_after_the_job(sx_dirs: Dirs) ->
             assert snap is not None and provider(snap, "virustotal")["paused_until"]
         finally:
             h.close()
+
+
+def test_a_pause_met_by_the_command_line_is_stored(sx_dirs: Dirs) -> None:
+    from sentinelx import config
+    from sentinelx.enrichment import store
+    from sentinelx.enrichment.quota import Quota
+
+    enrich_env.only_providers("virustotal")
+    config.set_value("vt.base_url", "http://127.0.0.1:9")  # never reached: paused
+    env = {"SENTINELX_VIRUSTOTAL_API_KEY": "5f3a9c0e1d2b4a6f8e7d" * 3 + "9c0e"}
+    assert sx(sx_dirs, "config", "set", "providers.otx.enabled", "false").returncode == 0
+    conn = store.connect()
+    try:  # another process met VirusTotal's daily limit
+        Quota(conn, "virustotal").rate_limited("daily quota exceeded")
+    finally:
+        conn.close()
+    assert judged(sx_dirs.env(**env))[0] is None  # the pause made the snapshot stale
+    done = subprocess.run([str(SENTINELX), "enrich", "--ioc", "ipv4:45.0.0.1", "--json"],
+                          capture_output=True, text=True, env=sx_dirs.env(**env), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["summary"]["providers"]["virustotal"]["paused_until"]
+    snap, full = judged(sx_dirs.env(**env))
+    assert snap == full and provider(snap, "virustotal")["paused_until"]

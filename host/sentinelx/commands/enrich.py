@@ -135,6 +135,12 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         bar.close()
+    if any(p.get("paused_until") for p in summary.get("providers", {}).values()):
+        # A 429 paused a provider, which the host's `pong` shows: store that for the browser's
+        # next start (only then: the build would otherwise add to every run's time).
+        from sentinelx.enrichment import capsnap
+
+        capsnap.refresh_quietly()
     if args.format:  # --- exports (sentinelx.export) ---
         from sentinelx.export.cli_support import export_run
 

@@ -13,7 +13,7 @@ A pause whose end has passed is dropped at read time, and cli_path is computed l
 The host rebuilds the snapshot on its warm-up thread after its first reply (refresh), so
 any start after the first reads it; a missing or stale one costs the full build, as before.
 Whatever changes an input on purpose (install, `config set`/`set-key`/`clear-key`, `quota
-reset`, the options page, an enrich job in the host that met a 429) rebuilds it right away
+reset`, the options page, an enrich that met a 429) rebuilds it right away
 (refresh_quietly), so that the browser's next start, usually the first after install or
 after a new key, is a quick one too.
 """
