@@ -199,3 +199,19 @@ def test_a_pause_met_by_the_command_line_is_stored(sx_dirs: Dirs) -> None:
     assert json.loads(done.stdout)["summary"]["providers"]["virustotal"]["paused_until"]
     snap, full = judged(sx_dirs.env(**env))
     assert snap == full and provider(snap, "virustotal")["paused_until"]
+
+
+def test_a_flood_of_changes_from_the_port_leaves_the_last_one_stored(sx_dirs: Dirs) -> None:
+    h = HostProcess(sx_dirs.env())
+    try:
+        for n in range(300):
+            h.send({"id": f"c{n}", "type": "config.set", "name": "providers.otx.enabled",
+                    "value": n % 2 == 1})  # ends on True
+        h.send({"id": "last", "type": "config.set", "name": "providers.otx.enabled",
+                "value": False})
+        h.wait_for(lambda f: f.get("id") == "last", timeout=60)
+        assert all(f["type"] == "config" for f in h.frames if f.get("id", "").startswith("c"))
+        snap = settled(sx_dirs)
+        assert snap is not None and provider(snap, "otx")["enabled"] is False
+    finally:
+        h.close()
