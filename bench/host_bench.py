@@ -191,8 +191,8 @@ def bench_cold_start(tmp: Path, runs: int) -> None:
     after_install = cold() if snapshot.exists() else None
 
     def first() -> float:
-        """A start without the snapshot (a code change not made by the installer, a pause the
-        host recorded, a key in the environment that changed)."""
+        """A start without the snapshot (a code change not made by the installer, a key in
+        the environment that changed)."""
         snapshot.unlink(missing_ok=True)
         return cold()
 

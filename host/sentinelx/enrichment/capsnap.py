@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 
 import sentinelx
@@ -177,3 +178,23 @@ def refresh_quietly() -> None:
 
     with contextlib.suppress(Exception):  # speed only: without it pong builds them itself
         refresh()
+
+
+# The host's stores after a change, off the thread that made it: a flood of changes (settings
+# from the port, enrich jobs) starts at most one store beyond the running one.
+_storing = threading.Lock()
+_queued = threading.Event()  # a store is on its way and has not read its inputs yet
+
+
+def refresh_later() -> None:
+    """refresh_quietly() on a thread of its own, after a change made in this process."""
+    if _queued.is_set():
+        return  # the queued store reads the inputs after this change
+    _queued.set()
+    threading.Thread(target=_store, name="capsnap", daemon=True).start()
+
+
+def _store() -> None:
+    with _storing:
+        _queued.clear()
+        refresh_quietly()

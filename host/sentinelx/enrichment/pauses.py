@@ -18,11 +18,19 @@ def path() -> Path:
     return paths.cache_dir() / FILE
 
 
-def read() -> dict[str, float]:
-    """provider -> pause end (epoch seconds), only pauses still running."""
+def _stored() -> str | None:
     try:
-        data = json.loads(path().read_text("utf-8"))
-    except (OSError, ValueError, RecursionError):
+        return path().read_text("utf-8")
+    except (OSError, ValueError):
+        return None
+
+
+def read(stored: str | None = None) -> dict[str, float]:
+    """provider -> pause end (epoch seconds), only pauses still running (from `stored`, the
+    file's text, when given)."""
+    try:
+        data = json.loads(stored if stored is not None else _stored() or "")
+    except (ValueError, RecursionError):
         return {}
     now = time.time()
     if not isinstance(data, dict):
@@ -37,17 +45,14 @@ def record(provider: str, until: float | None) -> None:
     from sentinelx.config import write_private
 
     try:
-        data = read()
+        stored = _stored()
+        data = read(stored) if stored is not None else {}
         if until is None:
             data.pop(provider, None)
         else:
             data[provider] = until
         text = json.dumps(data, sort_keys=True)
-        try:
-            now: str | None = path().read_text("utf-8")
-        except (OSError, ValueError):
-            now = None
-        if now == text or (now is None and not data):
+        if text == stored or (stored is None and not data):
             return  # unchanged: a rewrite would only make the capabilities snapshot stale
         write_private(path(), text)
     except OSError as e:

@@ -15,26 +15,12 @@ from sentinelx.native.server import Dispatcher, HostState, Reply
 DEFAULT_PROVIDER = "virustotal"  # requests from before the provider core name none
 
 
-_storing = threading.Lock()
-_queued = threading.Event()  # a store is on its way and has not read the settings yet
-
-
 def _changed() -> None:
-    """A setting or key changed what `pong` says: store the capabilities again, off this
-    thread, so that the browser's next start of the host reads them (enrichment/capsnap.py).
-    A flood of changes starts at most one store beyond the running one."""
-    if _queued.is_set():
-        return  # the queued store reads the settings after this change
-    _queued.set()
-    threading.Thread(target=_store, name="capsnap", daemon=True).start()
-
-
-def _store() -> None:
+    """A setting or key changed what `pong` says: store the capabilities again, so that the
+    browser's next start of the host reads them (enrichment/capsnap.py)."""
     from sentinelx.enrichment import capsnap
 
-    with _storing:
-        _queued.clear()
-        capsnap.refresh_quietly()
+    capsnap.refresh_later()
 
 
 def _send_config(reply: Reply, **extra: Any) -> None:

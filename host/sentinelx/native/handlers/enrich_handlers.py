@@ -68,7 +68,7 @@ def _pauses_may_have_changed() -> None:
     capabilities again (~1.5 ms when nothing changed), so the next start reads them."""
     from sentinelx.enrichment import capsnap
 
-    capsnap.refresh_quietly()
+    capsnap.refresh_later()
 
 
 def preview(state: HostState, request: dict[str, Any], reply: Reply,
